@@ -1,0 +1,152 @@
+"""Rate versus threshold, threshold for a target rate, efficiency versus rate.
+
+One pass over the data: the colliding BX's raw scores are sorted once and every
+threshold's accepted count is read from the sorted array (a cumulative
+histogram), so scanning a threshold never re-runs the replay. "Accepted at
+threshold t" means score >= t, as for the seeds' own decisions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from emulator.analysis._rates import rate_scale_hz, wilson_interval
+from streams.timeline import DEFAULT_N_COLLIDING
+
+__all__ = ["count_at_least", "efficiency_vs_rate", "rate_vs_threshold", "threshold_for_rate"]
+
+#: Number of thresholds chosen automatically when none are given.
+_AUTO_POINTS = 200
+
+
+def count_at_least(sorted_scores: NDArray[np.int64], thresholds: ArrayLike) -> NDArray[np.int64]:
+    """How many of the (ascending) ``sorted_scores`` are >= each threshold."""
+    points = np.asarray(thresholds, np.int64)
+    counts: NDArray[np.int64] = sorted_scores.shape[0] - np.searchsorted(
+        sorted_scores, points, side="left"
+    )
+    return counts
+
+
+def _auto_thresholds(scores: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Every distinct score value, thinned to at most ~200 points."""
+    values = np.unique(scores)
+    if values.shape[0] > _AUTO_POINTS:
+        values = np.unique(
+            values[np.linspace(0, values.shape[0] - 1, _AUTO_POINTS).astype(np.int64)]
+        )
+    return values
+
+
+def rate_vs_threshold(
+    scores: ArrayLike,
+    colliding: ArrayLike,
+    thresholds: ArrayLike | None = None,
+    *,
+    lsb: float = 1.0,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+    minimum: int | None = None,
+) -> dict[str, Any]:
+    """Rate [Hz] for each raw threshold (score >= threshold), from one sorted pass.
+
+    For an object seed the score is the pT of the n-th leading object passing
+    its cuts, so this is the rate versus that object's pT threshold. Without
+    ``thresholds`` every distinct score (at most ~200, from ``minimum`` up, e.g.
+    0 to leave out the "no candidate" score -1) is a point. ``lsb`` converts raw
+    thresholds to physics units for ``threshold`` (e.g. the score type's LSB).
+    Returns lists: ``threshold_raw``, ``threshold``, ``rate_hz``,
+    ``rate_err_hz`` (binomial standard error), ``rate_low_hz``/``rate_high_hz``
+    (Wilson 68.27 %), and ``n_bx``.
+    """
+    selected = np.sort(np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)])
+    if thresholds is None:
+        candidates = selected if minimum is None else selected[selected >= minimum]
+        points = _auto_thresholds(candidates)
+    else:
+        points = np.asarray(thresholds, np.int64)
+    n_bx = selected.shape[0]
+    counts = count_at_least(selected, points)
+    scale = rate_scale_hz(n_colliding)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = counts / n_bx
+        err = np.sqrt(p * (1 - p) / n_bx) * scale
+    low, high = wilson_interval(counts, n_bx)
+    return {
+        "threshold_raw": points.tolist(),
+        "threshold": (points * lsb).tolist(),
+        "rate_hz": (p * scale).tolist(),
+        "rate_err_hz": err.tolist(),
+        "rate_low_hz": (low * scale).tolist(),
+        "rate_high_hz": (high * scale).tolist(),
+        "n_bx": int(n_bx),
+    }
+
+
+def threshold_for_rate(
+    scores: ArrayLike,
+    colliding: ArrayLike,
+    target_hz: float,
+    *,
+    lsb: float = 1.0,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+) -> dict[str, Any]:
+    """Lowest raw threshold whose rate does not exceed ``target_hz``.
+
+    With the colliding scores sorted in decreasing order s_0 >= s_1 >= ..., at
+    most k = floor(target / rate-per-BX) BX may pass, so the threshold is
+    s_k + 1 (everything strictly above the (k+1)-th score). Returns
+    ``threshold_raw``, ``threshold``, ``rate_hz``, ``target_hz``, ``n_bx``.
+    """
+    descending = np.sort(np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)])[::-1]
+    n_bx = descending.shape[0]
+    if n_bx == 0:
+        raise ValueError("no colliding BX: cannot find a threshold for a rate")
+    per_bx = rate_scale_hz(n_colliding) / n_bx
+    allowed = int(np.floor(target_hz / per_bx + 1e-9))
+    threshold = int(descending[-1]) if allowed >= n_bx else int(descending[allowed]) + 1
+    passing = int(np.count_nonzero(descending >= threshold))
+    return {
+        "threshold_raw": threshold,
+        "threshold": threshold * lsb,
+        "rate_hz": passing * per_bx,
+        "target_hz": float(target_hz),
+        "n_bx": int(n_bx),
+    }
+
+
+def efficiency_vs_rate(
+    signal_scores: ArrayLike,
+    background_scores: ArrayLike,
+    background_colliding: ArrayLike,
+    thresholds: ArrayLike | None = None,
+    *,
+    lsb: float = 1.0,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+) -> dict[str, Any]:
+    """Signal efficiency and background rate for the same thresholds (a ROC in rate units).
+
+    ``signal_scores`` are the scores of signal events (one per event);
+    efficiency = fraction with score >= threshold, with Wilson 68.27 % bounds.
+    """
+    signal = np.sort(np.asarray(signal_scores, np.int64))
+    background = np.asarray(background_scores, np.int64)
+    colliding = np.asarray(background_colliding, np.bool_)
+    if thresholds is None:
+        thresholds = _auto_thresholds(np.concatenate([signal, background[colliding]]))
+    points = np.asarray(thresholds, np.int64)
+    scan = rate_vs_threshold(background, colliding, points, lsb=lsb, n_colliding=n_colliding)
+    passing = count_at_least(signal, points)
+    n_signal = signal.shape[0]
+    low, high = wilson_interval(passing, n_signal)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        efficiency = passing / n_signal
+    return {
+        **scan,
+        "efficiency": efficiency.tolist(),
+        "efficiency_low": low.tolist(),
+        "efficiency_high": high.tolist(),
+        "n_signal": int(n_signal),
+    }

@@ -1,0 +1,211 @@
+"""The replay's output: per-BX decisions, and their Parquet form.
+
+Columns (one row per BX): ``orbit``, ``bx``, ``colliding``, ``event_id``,
+``true_interactions``, ``n_vertices``, then per seed ``score.<seed>`` (raw int64),
+``fired.<seed>`` (score >= threshold), ``prescaled.<seed>`` (after the prescale
+counter), then ``final_or`` (OR of the prescaled unmasked seeds), ``dead`` (the
+trigger rules would veto an accept in this BX), ``vetoed`` (final_or and dead)
+and ``l1a`` (the L1 accept). The schema metadata key ``l1sim.decisions`` holds
+JSON with the menu name, each seed's score type, raw threshold, prescale, mask
+and latency, and the trigger rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from emulator.fixed import FixedType
+
+__all__ = ["DecisionBatch", "concat_decisions", "read_decisions", "write_decisions"]
+
+METADATA_KEY = b"l1sim.decisions"
+FORMAT_VERSION = 1
+
+_META_COLUMNS = ("orbit", "bx", "colliding", "event_id", "true_interactions", "n_vertices")
+_FLAG_COLUMNS = ("final_or", "dead", "vetoed", "l1a")
+
+
+@dataclass(frozen=True)
+class DecisionBatch:
+    """Decisions for ``n`` consecutive BX; seed arrays are (n, n_seeds) in ``seed_names`` order.
+
+    ``metadata`` is JSON-able: ``menu``, ``seeds`` (list of dicts with ``name``,
+    ``kind``, ``score_type``, ``threshold_raw``, ``prescale``, ``masked``,
+    ``latency_bx``), ``rules`` and ``format_version``.
+    """
+
+    orbit: NDArray[np.int64]
+    bx: NDArray[np.int32]
+    colliding: NDArray[np.bool_]
+    event_id: NDArray[np.int64]
+    true_interactions: NDArray[np.float32]
+    n_vertices: NDArray[np.int32]
+    seed_names: tuple[str, ...]
+    scores: NDArray[np.int64]
+    fired: NDArray[np.bool_]
+    prescaled: NDArray[np.bool_]
+    final_or: NDArray[np.bool_]
+    dead: NDArray[np.bool_]
+    vetoed: NDArray[np.bool_]
+    l1a: NDArray[np.bool_]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.orbit.shape[0])
+
+    def column(self, name: str) -> int:
+        """Index of seed ``name`` in the (n, n_seeds) arrays."""
+        try:
+            return self.seed_names.index(name)
+        except ValueError:
+            raise KeyError(
+                f"no seed {name!r} in the decisions; seeds: {list(self.seed_names)}"
+            ) from None
+
+    def score_type(self, name: str) -> FixedType:
+        """FixedType of seed ``name``'s raw score (from the metadata)."""
+        for seed in self.metadata.get("seeds", []):
+            if seed["name"] == name:
+                return FixedType.parse(seed["score_type"])
+        raise KeyError(f"no score type for seed {name!r} in the decisions metadata")
+
+    def global_bx(self) -> NDArray[np.int64]:
+        """Absolute BX number of each row, orbit x 3564 + bx (-1 where not placed)."""
+        placed = self.orbit >= 0
+        result: NDArray[np.int64] = np.where(placed, self.orbit * 3564 + self.bx, -1)
+        return result
+
+    def decision_bx(self, name: str | None = None) -> NDArray[np.int64]:
+        """BX at which a decision is available: BX n + the seed's latency (``name``), or
+        + the menu's total latency for the L1 accept (``name=None``)."""
+        if name is None:
+            latency = int(self.metadata.get("total_latency_bx", 0))
+        else:
+            latency = int(self.seed_metadata(name)["latency_bx"])
+        bx = self.global_bx()
+        result: NDArray[np.int64] = np.where(bx >= 0, bx + latency, -1)
+        return result
+
+    def seed_metadata(self, name: str) -> dict[str, Any]:
+        """The metadata entry of seed ``name``."""
+        for seed in self.metadata.get("seeds", []):
+            if seed["name"] == name:
+                return dict(seed)
+        raise KeyError(f"no seed {name!r} in the decisions metadata")
+
+    def to_arrow(self) -> pa.Table:
+        """The batch as an Arrow table with the documented columns and metadata."""
+        columns: dict[str, Any] = {name: getattr(self, name) for name in _META_COLUMNS}
+        for prefix, values in (
+            ("score", self.scores),
+            ("fired", self.fired),
+            ("prescaled", self.prescaled),
+        ):
+            for i, name in enumerate(self.seed_names):
+                columns[f"{prefix}.{name}"] = values[:, i]
+        for name in _FLAG_COLUMNS:
+            columns[name] = getattr(self, name)
+        table = pa.table(columns)
+        meta = {**self.metadata, "format_version": FORMAT_VERSION}
+        return table.replace_schema_metadata({METADATA_KEY: json.dumps(meta).encode()})
+
+
+def concat_decisions(parts: Iterable[DecisionBatch]) -> DecisionBatch:
+    """All parts one after the other (metadata of the first)."""
+    parts = list(parts)
+    if not parts:
+        raise ValueError("no decisions to concatenate")
+    first = parts[0]
+    fields = {
+        name: np.concatenate([getattr(p, name) for p in parts])
+        for name in (*_META_COLUMNS, "scores", "fired", "prescaled", *_FLAG_COLUMNS)
+    }
+    return DecisionBatch(seed_names=first.seed_names, metadata=first.metadata, **fields)
+
+
+def write_decisions(batches: Iterable[DecisionBatch], path: str | Path) -> int:
+    """Write decisions to Parquet (a temporary file renamed into place); return the row count.
+
+    Consumes ``batches`` lazily, so a whole replay can be streamed to disk.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for batch in batches:
+            table = batch.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(temp_name, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += len(batch)
+        if writer is None:
+            raise ValueError(f"{path}: no decisions to write (the input stream was empty)")
+        writer.close()
+        writer = None
+        Path(temp_name).replace(path)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def read_decisions(path: str | Path) -> DecisionBatch:
+    """Read a decisions Parquet file written by :func:`write_decisions`."""
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise ValueError(f"{path}: cannot read decisions ({exc})") from None
+    raw_meta = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw_meta is None:
+        raise ValueError(
+            f"{path}: not an l1sim decisions file (no '{METADATA_KEY.decode()}' metadata)"
+        )
+    metadata = json.loads(raw_meta)
+    names = tuple(seed["name"] for seed in metadata["seeds"])
+    missing = [c for c in (*_META_COLUMNS, *_FLAG_COLUMNS) if c not in table.column_names]
+    missing += [f"score.{n}" for n in names if f"score.{n}" not in table.column_names]
+    if missing:
+        raise ValueError(f"{path}: decisions file lacks columns {missing}")
+
+    def column(name: str, dtype: Any) -> NDArray[Any]:
+        return np.asarray(table.column(name).to_numpy(), dtype)
+
+    def stacked(prefix: str, dtype: Any) -> NDArray[Any]:
+        if not names:
+            return np.zeros((table.num_rows, 0), dtype)
+        return np.stack([column(f"{prefix}.{n}", dtype) for n in names], axis=1)
+
+    return DecisionBatch(
+        orbit=column("orbit", np.int64),
+        bx=column("bx", np.int32),
+        colliding=column("colliding", np.bool_),
+        event_id=column("event_id", np.int64),
+        true_interactions=column("true_interactions", np.float32),
+        n_vertices=column("n_vertices", np.int32),
+        seed_names=names,
+        scores=stacked("score", np.int64),
+        fired=stacked("fired", np.bool_),
+        prescaled=stacked("prescaled", np.bool_),
+        final_or=column("final_or", np.bool_),
+        dead=column("dead", np.bool_),
+        vetoed=column("vetoed", np.bool_),
+        l1a=column("l1a", np.bool_),
+        metadata=metadata,
+    )
