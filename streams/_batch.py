@@ -5,14 +5,24 @@ is one bunch crossing (after the timeline has placed events on the clock) or one
 (straight out of a reader, before any placement: ``orbit == bx == -1``). Physics
 objects are jagged: one flat array per field plus ``offsets`` of length ``n + 1``.
 Values are physics units (GeV, rad); algorithms quantize them on entry.
+
+Besides the two dataclasses this module holds the few structural helpers everyone
+needs: building an unplaced batch from per-event arrays, slicing, concatenating and
+validating (NaN / inf / negative pT are rejected with the file and row named).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+
+from ._errors import StreamError
+from ._kernels import segment_order_desc
+
+__all__ = ["COLLECTIONS", "EventBatch", "Objects", "concat_batches"]
 
 #: Object collections every batch carries, in this order (possibly empty).
 COLLECTIONS: tuple[str, ...] = ("egamma", "muon", "tau", "jet")
@@ -22,7 +32,7 @@ COLLECTIONS: tuple[str, ...] = ("egamma", "muon", "tau", "jet")
 class Objects:
     """One jagged collection: record ``i`` owns ``pt[offsets[i]:offsets[i + 1]]``.
 
-    Objects of a record are sorted by decreasing ``pt``.
+    Objects of a record are sorted by decreasing ``pt``. ``offsets[0]`` is always 0.
     """
 
     offsets: NDArray[np.int64]
@@ -38,9 +48,88 @@ class Objects:
         zero_f = np.zeros(0, np.float32)
         return cls(np.zeros(n + 1, np.int64), zero_f, zero_f, zero_f, np.zeros(0, np.int32))
 
+    @classmethod
+    def from_counts(
+        cls,
+        counts: ArrayLike,
+        pt: ArrayLike,
+        eta: ArrayLike,
+        phi: ArrayLike,
+        quality: ArrayLike | None = None,
+        *,
+        sort: bool = True,
+    ) -> Objects:
+        """Build from per-record counts and flat values, sorting each record by decreasing pT.
+
+        ``sort=False`` trusts the caller that records are already sorted.
+        """
+        counts_arr = np.asarray(counts, np.int64)
+        if (counts_arr < 0).any():
+            raise ValueError("Objects.from_counts: negative object count")
+        offsets = np.zeros(counts_arr.shape[0] + 1, np.int64)
+        np.cumsum(counts_arr, out=offsets[1:])
+        pt_arr = np.ascontiguousarray(pt, np.float32)
+        eta_arr = np.ascontiguousarray(eta, np.float32)
+        phi_arr = np.ascontiguousarray(phi, np.float32)
+        q_arr = (
+            np.zeros(pt_arr.shape[0], np.int32)
+            if quality is None
+            else np.ascontiguousarray(quality, np.int32)
+        )
+        if not pt_arr.shape == eta_arr.shape == phi_arr.shape == q_arr.shape == (offsets[-1],):
+            raise ValueError("Objects.from_counts: counts and value arrays disagree in length")
+        if sort and pt_arr.shape[0] > 0:
+            order = segment_order_desc(offsets, pt_arr)
+            pt_arr, eta_arr, phi_arr, q_arr = (
+                pt_arr[order],
+                eta_arr[order],
+                phi_arr[order],
+                q_arr[order],
+            )
+        return cls(offsets, pt_arr, eta_arr, phi_arr, q_arr)
+
     def counts(self) -> NDArray[np.int64]:
         """Number of objects in each record."""
         return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+    def slice(self, start: int, stop: int) -> Objects:
+        """Records ``start:stop`` (views of the flat arrays, offsets rebased to 0)."""
+        lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+        return Objects(
+            self.offsets[start : stop + 1] - lo,
+            self.pt[lo:hi],
+            self.eta[lo:hi],
+            self.phi[lo:hi],
+            self.quality[lo:hi],
+        )
+
+    def take(self, records: NDArray[np.int64]) -> Objects:
+        """The given records, in the given order (a copy)."""
+        counts = self.counts()[records]
+        offsets = np.zeros(records.shape[0] + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        starts = self.offsets[:-1][records]
+        flat = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1], dtype=np.int64)
+        return Objects(offsets, self.pt[flat], self.eta[flat], self.phi[flat], self.quality[flat])
+
+    @staticmethod
+    def concat(parts: Sequence[Objects]) -> Objects:
+        """Records of all ``parts`` one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        counts = np.concatenate([p.counts() for p in parts])
+        offsets = np.zeros(counts.shape[0] + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return Objects(
+            offsets,
+            np.concatenate([p.pt for p in parts]),
+            np.concatenate([p.eta for p in parts]),
+            np.concatenate([p.phi for p in parts]),
+            np.concatenate([p.quality for p in parts]),
+        )
 
 
 @dataclass(frozen=True)
@@ -66,3 +155,113 @@ class EventBatch:
 
     def __len__(self) -> int:
         return int(self.orbit.shape[0])
+
+    @classmethod
+    def from_events(
+        cls,
+        event_id: ArrayLike,
+        met_pt: ArrayLike,
+        met_phi: ArrayLike,
+        objects: Mapping[str, Objects],
+        *,
+        true_interactions: ArrayLike | None = None,
+        n_vertices: ArrayLike | None = None,
+    ) -> EventBatch:
+        """An unplaced batch (orbit = bx = -1, colliding = True) as readers produce.
+
+        Collections missing from ``objects`` are filled in empty, so every batch carries
+        all of :data:`COLLECTIONS`.
+        """
+        ids = np.ascontiguousarray(event_id, np.int64)
+        n = ids.shape[0]
+        objs = {name: objects.get(name) or Objects.empty(n) for name in COLLECTIONS}
+        objs.update({k: v for k, v in objects.items() if k not in objs})
+        for name, coll in objs.items():
+            if len(coll) != n:
+                raise ValueError(f"collection {name!r} has {len(coll)} records, expected {n}")
+        return cls(
+            orbit=np.full(n, -1, np.int64),
+            bx=np.full(n, -1, np.int32),
+            colliding=np.ones(n, np.bool_),
+            event_id=ids,
+            true_interactions=(
+                np.full(n, np.nan, np.float32)
+                if true_interactions is None
+                else np.ascontiguousarray(true_interactions, np.float32)
+            ),
+            n_vertices=(
+                np.full(n, -1, np.int32)
+                if n_vertices is None
+                else np.ascontiguousarray(n_vertices, np.int32)
+            ),
+            met_pt=np.ascontiguousarray(met_pt, np.float32),
+            met_phi=np.ascontiguousarray(met_phi, np.float32),
+            objects=objs,
+        )
+
+    def slice(self, start: int, stop: int) -> EventBatch:
+        """Records ``start:stop`` as a new batch sharing memory where it can."""
+        stop = min(stop, len(self))
+        return EventBatch(
+            orbit=self.orbit[start:stop],
+            bx=self.bx[start:stop],
+            colliding=self.colliding[start:stop],
+            event_id=self.event_id[start:stop],
+            true_interactions=self.true_interactions[start:stop],
+            n_vertices=self.n_vertices[start:stop],
+            met_pt=self.met_pt[start:stop],
+            met_phi=self.met_phi[start:stop],
+            objects={k: v.slice(start, stop) for k, v in self.objects.items()},
+        )
+
+    def validate(self, origin: str, first_row: int = 0) -> None:
+        """Raise :class:`StreamError` naming ``origin`` and the row on NaN/inf/negative pT.
+
+        ``first_row`` is the index of this batch's first record in the source, so the
+        message points at the row of the file. MET and η/φ must be finite too.
+        """
+        for label, values, offsets in self._checked_arrays():
+            bad = ~np.isfinite(values)
+            if label.endswith("pt"):
+                bad |= values < 0
+            if bad.any():
+                flat = int(np.argmax(bad))
+                row = flat if offsets is None else int(np.searchsorted(offsets, flat, "right") - 1)
+                raise StreamError(
+                    f"{origin}: row {first_row + row}: {label} = {float(values[flat])!r} "
+                    "(pT must be finite and >= 0, angles finite)"
+                )
+
+    def _checked_arrays(
+        self,
+    ) -> list[tuple[str, NDArray[np.float32], NDArray[np.int64] | None]]:
+        checks: list[tuple[str, NDArray[np.float32], NDArray[np.int64] | None]] = [
+            ("met_pt", self.met_pt, None),
+            ("met_phi", self.met_phi, None),
+        ]
+        for name, coll in self.objects.items():
+            checks += [
+                (f"{name} pt", coll.pt, coll.offsets),
+                (f"{name} eta", coll.eta, coll.offsets),
+                (f"{name} phi", coll.phi, coll.offsets),
+            ]
+        return checks
+
+
+def concat_batches(parts: Sequence[EventBatch]) -> EventBatch:
+    """Records of all ``parts`` one after the other (collections of the first part)."""
+    if not parts:
+        raise ValueError("concat_batches needs at least one batch")
+    if len(parts) == 1:
+        return parts[0]
+    return EventBatch(
+        orbit=np.concatenate([p.orbit for p in parts]),
+        bx=np.concatenate([p.bx for p in parts]),
+        colliding=np.concatenate([p.colliding for p in parts]),
+        event_id=np.concatenate([p.event_id for p in parts]),
+        true_interactions=np.concatenate([p.true_interactions for p in parts]),
+        n_vertices=np.concatenate([p.n_vertices for p in parts]),
+        met_pt=np.concatenate([p.met_pt for p in parts]),
+        met_phi=np.concatenate([p.met_phi for p in parts]),
+        objects={k: Objects.concat([p.objects[k] for p in parts]) for k in parts[0].objects},
+    )

@@ -1,0 +1,290 @@
+"""Parquet and Arrow IPC: our own event schema, a chunked reader and a safe writer.
+
+Schema ``l1sim-events/1`` (one row per record; recorded in the file metadata under
+``l1sim.schema``):
+
+==========================  ==================  ==========================================
+column                      type                meaning
+==========================  ==================  ==========================================
+``event_id``                int64               source event id, -1 for a BX without event
+``orbit``, ``bx``           int64, int32        placement on the clock, -1 when unplaced
+``colliding``               bool                slot has colliding bunches
+``true_interactions``       float32             true pp interactions, NaN unknown
+``n_vertices``              int32               reconstructed vertices, -1 unknown
+``met_pt``, ``met_phi``     float32             MET [GeV], azimuth [rad]
+``{c}_pt/_eta/_phi``        list<float32>       objects of collection ``c`` (GeV, rad),
+                                                sorted by decreasing pT
+``{c}_quality``             list<int32>         quality word per object
+==========================  ==================  ==========================================
+
+for ``c`` in ``egamma, muon, tau, jet``. Only ``event_id``, ``met_pt`` and ``met_phi``
+are required when reading; other columns default to unknown / empty.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from ._batch import COLLECTIONS, EventBatch, Objects
+from ._errors import StreamError
+from ._source import EventSource, rechunk
+
+__all__ = ["SCHEMA_NAME", "ArrowSource", "ParquetSource", "write_arrow", "write_parquet"]
+
+#: value of the ``l1sim.schema`` metadata key
+SCHEMA_NAME = "l1sim-events/1"
+_REQUIRED = ("event_id", "met_pt", "met_phi")
+_FIELDS = ("pt", "eta", "phi", "quality")
+
+
+def arrow_schema() -> pa.Schema:
+    """The Arrow schema the writers produce."""
+    fields = [
+        pa.field("event_id", pa.int64()),
+        pa.field("orbit", pa.int64()),
+        pa.field("bx", pa.int32()),
+        pa.field("colliding", pa.bool_()),
+        pa.field("true_interactions", pa.float32()),
+        pa.field("n_vertices", pa.int32()),
+        pa.field("met_pt", pa.float32()),
+        pa.field("met_phi", pa.float32()),
+    ]
+    for c in COLLECTIONS:
+        fields += [pa.field(f"{c}_{f}", pa.list_(pa.float32())) for f in _FIELDS[:3]]
+        fields.append(pa.field(f"{c}_quality", pa.list_(pa.int32())))
+    return pa.schema(fields, metadata={"l1sim.schema": SCHEMA_NAME})
+
+
+def _to_record_batch(batch: EventBatch, schema: pa.Schema) -> pa.RecordBatch:
+    columns: list[pa.Array] = [
+        pa.array(batch.event_id),
+        pa.array(batch.orbit),
+        pa.array(batch.bx),
+        pa.array(batch.colliding),
+        pa.array(batch.true_interactions),
+        pa.array(batch.n_vertices),
+        pa.array(batch.met_pt),
+        pa.array(batch.met_phi),
+    ]
+    for c in COLLECTIONS:
+        coll = batch.objects.get(c) or Objects.empty(len(batch))
+        offsets = pa.array(coll.offsets.astype(np.int32))
+        for values in (coll.pt, coll.eta, coll.phi, coll.quality):
+            columns.append(pa.ListArray.from_arrays(offsets, pa.array(values)))
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _write(
+    batches: Iterable[EventBatch], path: str | os.PathLike[str], kind: str, compression: str | None
+) -> int:
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    schema = arrow_schema()
+    written = 0
+    try:
+        if kind == "parquet":
+            with pq.ParquetWriter(tmp, schema, compression=compression or "none") as writer:
+                for batch in batches:
+                    writer.write_batch(_to_record_batch(batch, schema))
+                    written += len(batch)
+        else:
+            options = pa.ipc.IpcWriteOptions(compression=compression)
+            with (
+                pa.OSFile(str(tmp), "wb") as sink,
+                pa.ipc.new_file(sink, schema, options=options) as writer,
+            ):
+                for batch in batches:
+                    writer.write_batch(_to_record_batch(batch, schema))
+                    written += len(batch)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return written
+
+
+def write_parquet(
+    source_or_batches: Iterable[EventBatch],
+    path: str | os.PathLike[str],
+    *,
+    compression: str = "zstd",
+) -> int:
+    """Write every batch to ``path`` in schema ``l1sim-events/1``; return the record count.
+
+    Writes to a temporary file beside ``path`` and renames it at the end, so an error
+    midway leaves no partial file behind.
+    """
+    return _write(source_or_batches, path, "parquet", compression)
+
+
+def write_arrow(
+    source_or_batches: Iterable[EventBatch],
+    path: str | os.PathLike[str],
+    *,
+    compression: str | None = None,
+) -> int:
+    """As :func:`write_parquet`, as an Arrow IPC (Feather v2) file."""
+    return _write(source_or_batches, path, "arrow", compression)
+
+
+def _list_column(
+    rb: pa.RecordBatch, name: str, origin: str, row0: int
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    arr = rb.column(name)
+    if not pa.types.is_list(arr.type) and not pa.types.is_large_list(arr.type):
+        raise StreamError(f"{origin}: column {name!r} has type {arr.type}, expected a list")
+    if arr.null_count:
+        row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+        raise StreamError(f"{origin}: row {row0 + row}: column {name!r} is null")
+    offsets = arr.offsets.to_numpy().astype(np.int64)
+    values = arr.flatten()
+    if values.null_count:
+        flat = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
+        row = int(np.searchsorted(offsets - offsets[0], flat, "right") - 1)
+        raise StreamError(f"{origin}: row {row0 + row}: null value in {name!r}")
+    return offsets - offsets[0], values.to_numpy(zero_copy_only=False)
+
+
+def _column(
+    rb: pa.RecordBatch, name: str, dtype: Any, default: Any, origin: str, row0: int
+) -> NDArray[Any]:
+    if name not in rb.schema.names:
+        return np.full(rb.num_rows, default, dtype)
+    arr = rb.column(name)
+    if arr.null_count:
+        row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+        raise StreamError(f"{origin}: row {row0 + row}: column {name!r} is null")
+    try:
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype)
+    except (TypeError, ValueError) as exc:
+        raise StreamError(
+            f"{origin}: column {name!r} of type {arr.type} is not {np.dtype(dtype)}"
+        ) from exc
+
+
+def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
+    """Convert one Arrow record batch in our schema to a validated :class:`EventBatch`."""
+    missing = [c for c in _REQUIRED if c not in rb.schema.names]
+    if missing:
+        raise StreamError(
+            f"{origin}: wrong schema: missing column(s) {missing} (schema {SCHEMA_NAME}, "
+            f"found {rb.schema.names[:12]})"
+        )
+    objects: dict[str, Objects] = {}
+    for c in COLLECTIONS:
+        if f"{c}_pt" not in rb.schema.names:
+            continue
+        offsets, pt = _list_column(rb, f"{c}_pt", origin, row0)
+        values = [pt]
+        for f in ("eta", "phi", "quality"):
+            if f"{c}_{f}" not in rb.schema.names:
+                values.append(np.zeros(pt.shape[0], np.int32 if f == "quality" else np.float32))
+                continue
+            other_offsets, other = _list_column(rb, f"{c}_{f}", origin, row0)
+            if not np.array_equal(other_offsets, offsets):
+                row = int(np.flatnonzero(other_offsets != offsets)[0]) - 1
+                raise StreamError(
+                    f"{origin}: row {row0 + max(row, 0)}: {c}_{f} and {c}_pt differ in length"
+                )
+            values.append(other)
+        objects[c] = Objects.from_counts(np.diff(offsets), *values)
+    batch = EventBatch.from_events(
+        _column(rb, "event_id", np.int64, -1, origin, row0),
+        _column(rb, "met_pt", np.float32, 0, origin, row0),
+        _column(rb, "met_phi", np.float32, 0, origin, row0),
+        objects,
+        true_interactions=_column(rb, "true_interactions", np.float32, np.nan, origin, row0),
+        n_vertices=_column(rb, "n_vertices", np.int32, -1, origin, row0),
+    )
+    if "orbit" in rb.schema.names:
+        batch.orbit[:] = _column(rb, "orbit", np.int64, -1, origin, row0)
+        batch.bx[:] = _column(rb, "bx", np.int32, -1, origin, row0)
+        batch.colliding[:] = _column(rb, "colliding", np.bool_, True, origin, row0)
+    batch.validate(origin, row0)
+    return batch
+
+
+class ParquetSource(EventSource):
+    """Events from a Parquet file in schema ``l1sim-events/1``, ``chunk_size`` rows at a time."""
+
+    def __init__(self, path: Path, *, chunk_size: int = 100_000, progress: bool = False) -> None:
+        try:
+            meta = pq.read_metadata(path)
+            schema = pq.read_schema(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise StreamError(f"{path}: not a readable Parquet file ({exc})") from exc
+        missing = [c for c in _REQUIRED if c not in schema.names]
+        if missing:
+            raise StreamError(
+                f"{path}: wrong schema: missing column(s) {missing} (expected {SCHEMA_NAME})"
+            )
+        super().__init__(str(path), meta.num_rows, chunk_size, progress=progress)
+        self.path = path
+
+    @property
+    def format(self) -> str:
+        """``parquet``."""
+        return "parquet"
+
+    def _batches(self) -> Iterator[EventBatch]:
+        return rechunk(self._pieces(), self.chunk_size)
+
+    def _pieces(self) -> Iterator[EventBatch]:
+        row0 = 0
+        try:
+            pf = pq.ParquetFile(self.path)
+            for rb in pf.iter_batches(batch_size=self.chunk_size):
+                yield from_record_batch(rb, str(self.path), row0)
+                row0 += rb.num_rows
+        except (OSError, pa.ArrowException) as exc:
+            raise StreamError(f"{self.path}: corrupt Parquet data near row {row0} ({exc})") from exc
+
+
+class ArrowSource(EventSource):
+    """Events from an Arrow IPC / Feather v2 file in schema ``l1sim-events/1``."""
+
+    def __init__(self, path: Path, *, chunk_size: int = 100_000, progress: bool = False) -> None:
+        try:
+            with pa.memory_map(str(path)) as mm:
+                reader = pa.ipc.open_file(mm)
+                n = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+                names = reader.schema.names
+        except (OSError, pa.ArrowException) as exc:
+            raise StreamError(f"{path}: not a readable Arrow IPC file ({exc})") from exc
+        missing = [c for c in _REQUIRED if c not in names]
+        if missing:
+            raise StreamError(
+                f"{path}: wrong schema: missing column(s) {missing} (expected {SCHEMA_NAME})"
+            )
+        super().__init__(str(path), n, chunk_size, progress=progress)
+        self.path = path
+
+    @property
+    def format(self) -> str:
+        """``arrow``."""
+        return "arrow"
+
+    def _batches(self) -> Iterator[EventBatch]:
+        return rechunk(self._pieces(), self.chunk_size)
+
+    def _pieces(self) -> Iterator[EventBatch]:
+        row0 = 0
+        try:
+            with pa.memory_map(str(self.path)) as mm:
+                reader = pa.ipc.open_file(mm)
+                for i in range(reader.num_record_batches):
+                    rb = reader.get_batch(i)
+                    for start in range(0, rb.num_rows, self.chunk_size):
+                        piece = rb.slice(start, self.chunk_size)
+                        yield from_record_batch(piece, str(self.path), row0)
+                        row0 += piece.num_rows
+        except (OSError, pa.ArrowException) as exc:
+            raise StreamError(f"{self.path}: corrupt Arrow data near row {row0} ({exc})") from exc

@@ -1,0 +1,287 @@
+"""Pile-up: overlay Poisson(μ) minimum-bias interactions on each colliding BX.
+
+Merging happens at object level, as L1 sees it: per collection the union of the hard
+scatter's objects and those of its pile-up events, sorted by pT and truncated to the
+slot counts (``max_objects``); MET is the vector sum. ``true_interactions`` records
+the number of interactions (pile-up + 1 for the hard scatter when the BX has one).
+
+Minimum-bias events are drawn with replacement from a pool of up to ``pool_size``
+events read once from ``minbias_source`` (a file or ``synthetic.generate("minbias")``):
+this is how experiments mix pile-up, and it keeps the overlay at μ = 200 fast.
+
+Records that already carry pile-up (a known ``true_interactions`` or ``n_vertices``,
+e.g. NanoAOD ``Pileup_nTrueInt`` or the tutorial's ``NPrimaryVertices``) are passed on
+unchanged, as are non-colliding BX. Colliding BX without a hard scatter (after the
+events ran out, see :func:`streams.timeline.place`) receive pile-up only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._batch import EventBatch, Objects, concat_batches
+from ._errors import StreamError
+from ._kernels import overlay_records
+from .slots import ADC2021
+from .timeline import BX_PER_ORBIT, REVOLUTION_HZ
+
+__all__ = ["DEFAULT_MAX_OBJECTS", "LevellingProfile", "MuSpec", "overlay"]
+
+#: objects kept per collection after merging: the ADC2021 slot counts, 4 taus
+DEFAULT_MAX_OBJECTS: dict[str, int] = {
+    "egamma": ADC2021.count("egamma"),
+    "muon": ADC2021.count("muon"),
+    "tau": 4,
+    "jet": ADC2021.count("jet"),
+}
+
+
+@dataclass(frozen=True)
+class LevellingProfile:
+    """μ over a fill with luminosity levelling: flat at ``peak_mu``, then decaying.
+
+    μ(t) = peak_mu for t < levelled_hours, then peak_mu · exp(-(t - levelled)/lifetime).
+    t is the time since ``start_orbit`` multiplied by ``time_compression``, so a short
+    replay can sweep a whole fill (see :meth:`over_orbits`).
+    """
+
+    peak_mu: float = 200.0
+    levelled_hours: float = 7.0
+    lifetime_hours: float = 10.0
+    start_orbit: int = 0
+    time_compression: float = 1.0
+
+    @classmethod
+    def over_orbits(
+        cls,
+        n_orbits: int,
+        *,
+        fill_hours: float = 12.0,
+        peak_mu: float = 200.0,
+        levelled_hours: float = 7.0,
+        lifetime_hours: float = 10.0,
+        start_orbit: int = 0,
+    ) -> LevellingProfile:
+        """A profile that sweeps a ``fill_hours`` fill over ``n_orbits`` replayed orbits."""
+        if n_orbits < 1:
+            raise ValueError(f"n_orbits must be >= 1, got {n_orbits}")
+        real_seconds = n_orbits / REVOLUTION_HZ
+        return cls(
+            peak_mu=peak_mu,
+            levelled_hours=levelled_hours,
+            lifetime_hours=lifetime_hours,
+            start_orbit=start_orbit,
+            time_compression=fill_hours * 3600.0 / real_seconds,
+        )
+
+    def mu(self, orbit: NDArray[np.int64]) -> NDArray[np.float64]:
+        """μ at each orbit number."""
+        hours = (orbit - self.start_orbit) / REVOLUTION_HZ * self.time_compression / 3600.0
+        decay = np.exp(-np.maximum(hours - self.levelled_hours, 0.0) / self.lifetime_hours)
+        return np.asarray(self.peak_mu * decay, np.float64)
+
+
+#: what ``mu=`` accepts: a constant, μ per bunch slot (3564 values), a levelling
+#: profile, or a function (orbit, bx) -> μ per record
+MuSpec = (
+    float
+    | ArrayLike
+    | LevellingProfile
+    | Callable[[NDArray[np.int64], NDArray[np.int32]], ArrayLike]
+)
+
+
+def _mu_per_record(mu: MuSpec, batch: EventBatch) -> NDArray[np.float64]:
+    n = len(batch)
+    if isinstance(mu, LevellingProfile):
+        values = mu.mu(batch.orbit)
+    elif callable(mu):
+        values = np.broadcast_to(np.asarray(mu(batch.orbit, batch.bx), np.float64), (n,))
+    elif np.ndim(mu) == 0:
+        values = np.full(n, float(mu), np.float64)  # type: ignore[arg-type]
+    else:
+        per_bx = np.asarray(mu, np.float64)
+        if per_bx.shape != (BX_PER_ORBIT,):
+            raise StreamError(
+                f"mu per BX must have {BX_PER_ORBIT} values, got shape {per_bx.shape}"
+            )
+        if (batch.bx < 0).any():
+            raise StreamError("mu per BX needs placed records (streams.timeline.place first)")
+        values = per_bx[batch.bx]
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise StreamError("mu must be finite and >= 0")
+    return values
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """Minimum-bias events, the merged collections stacked into one set of flat arrays."""
+
+    names: tuple[str, ...]
+    offsets: NDArray[np.int64]  # (C, n_pool + 1) global positions
+    pt: NDArray[np.float32]
+    eta: NDArray[np.float32]
+    phi: NDArray[np.float32]
+    quality: NDArray[np.int32]
+    #: bit c set when the event has objects of collection c
+    mask: NDArray[np.uint32]
+    met_px: NDArray[np.float64]
+    met_py: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.mask.shape[0])
+
+
+def _stack(
+    collections: list[Objects],
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.float32],
+    NDArray[np.float32],
+    NDArray[np.float32],
+    NDArray[np.int32],
+]:
+    """Several jagged collections of the same records as (C, n + 1) offsets and flat arrays."""
+    bases = np.cumsum([0] + [int(c.offsets[-1]) for c in collections[:-1]])
+    offsets = np.stack([c.offsets + b for c, b in zip(collections, bases, strict=True)])
+    return (
+        offsets,
+        np.concatenate([c.pt for c in collections]),
+        np.concatenate([c.eta for c in collections]),
+        np.concatenate([c.phi for c in collections]),
+        np.concatenate([c.quality for c in collections]),
+    )
+
+
+def _load_pool(source: Iterable[EventBatch], pool_size: int, names: list[str]) -> _Pool:
+    parts: list[EventBatch] = []
+    held = 0
+    for batch in source:
+        parts.append(batch.slice(0, pool_size - held))
+        held += len(parts[-1])
+        if held >= pool_size:
+            break
+    if held == 0:
+        raise StreamError("pile-up overlay: the minimum-bias source has no events")
+    pool = concat_batches(parts)
+    names = [n for n in names if n in pool.objects]
+    colls = [pool.objects[n] for n in names] or [Objects.empty(len(pool))]
+    offsets, pt, eta, phi, quality = _stack(colls)
+    mask = np.zeros(len(pool), np.uint32)
+    for c, coll in enumerate(colls):
+        mask |= (coll.counts() > 0).astype(np.uint32) << np.uint32(c)
+    met_pt = pool.met_pt.astype(np.float64)
+    met_phi = pool.met_phi.astype(np.float64)
+    return _Pool(
+        tuple(names),
+        offsets,
+        pt,
+        eta,
+        phi,
+        quality,
+        mask,
+        met_pt * np.cos(met_phi),
+        met_pt * np.sin(met_phi),
+    )
+
+
+def overlay(
+    bx_stream: Iterable[EventBatch],
+    minbias_source: Iterable[EventBatch],
+    mu: MuSpec = 200.0,
+    *,
+    seed: int = 0,
+    pool_size: int = 100_000,
+    max_objects: Mapping[str, int] | None = None,
+) -> Iterator[EventBatch]:
+    """Yield ``bx_stream``'s batches with Poisson(μ) minimum-bias events merged in.
+
+    ``mu`` is a constant, an array of 3564 values (μ per bunch slot, for bunch-by-bunch
+    luminosity), a :class:`LevellingProfile`, or ``f(orbit, bx) -> μ``. Only colliding
+    records without known pile-up are touched (see the module docstring). Collections
+    named in ``max_objects`` (default :data:`DEFAULT_MAX_OBJECTS`) are merged and
+    truncated; others pass through. The result is reproducible for the same ``seed``,
+    inputs and chunking.
+    """
+    if pool_size < 1:
+        raise ValueError(f"pool_size must be >= 1, got {pool_size}")
+    limits = dict(DEFAULT_MAX_OBJECTS if max_objects is None else max_objects)
+    if any(v < 0 for v in limits.values()):
+        raise ValueError(f"max_objects must be >= 0, got {limits}")
+    if not 1 <= len(limits) <= 32:
+        raise ValueError(f"max_objects must name 1 to 32 collections, got {len(limits)}")
+    pool = _load_pool(minbias_source, pool_size, list(limits))
+    rng = np.random.default_rng(seed)
+    for batch in bx_stream:
+        yield _overlay_batch(batch, pool, mu, rng, limits)
+
+
+def _overlay_batch(
+    batch: EventBatch,
+    pool: _Pool,
+    mu: MuSpec,
+    rng: np.random.Generator,
+    limits: Mapping[str, int],
+) -> EventBatch:
+    n = len(batch)
+    if n == 0:
+        return batch
+    target = batch.colliding & np.isnan(batch.true_interactions) & (batch.n_vertices < 0)
+    n_pu = np.zeros(n, np.int64)
+    if target.any():
+        n_pu[target] = rng.poisson(_mu_per_record(mu, batch)[target])
+    pu_offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(n_pu, out=pu_offsets[1:])
+    pu_events = rng.integers(0, len(pool), int(pu_offsets[-1]), dtype=np.int32)
+    names = [name for name in pool.names if name in batch.objects]
+    hard = [batch.objects[name] for name in names]
+    if names != list(pool.names):
+        raise StreamError(
+            f"pile-up overlay: batch lacks collection(s) {sorted(set(pool.names) - set(names))}"
+        )
+    # overlaid records keep `limit` objects per collection; untouched ones keep all of theirs
+    caps = np.stack(
+        [
+            np.where(target, limits[name], coll.counts())
+            for name, coll in zip(names, hard, strict=True)
+        ]
+    )
+    cap_offsets = np.zeros((len(names), n + 1), np.int64)
+    flat_caps = np.cumsum(caps.ravel())
+    cap_offsets[:, 1:] = flat_caps.reshape(len(names), n)
+    cap_offsets[1:, 0] = flat_caps.reshape(len(names), n)[:-1, -1]
+    pt, eta, phi, q, counts, met_pt, met_phi = overlay_records(
+        _stack(hard),
+        (batch.met_pt, batch.met_phi),
+        (pool.offsets, pool.pt, pool.eta, pool.phi, pool.quality),
+        (pool.mask, pool.met_px, pool.met_py),
+        pu_offsets,
+        pu_events,
+        cap_offsets,
+        target,
+    )
+    objects = dict(batch.objects)
+    for c, name in enumerate(names):
+        kept = counts[c]
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(kept, out=offsets[1:])
+        starts = np.repeat(cap_offsets[c, :-1] - offsets[:-1], kept)
+        where = starts + np.arange(int(offsets[-1]))
+        objects[name] = Objects(offsets, pt[where], eta[where], phi[where], q[where])
+    true_int = batch.true_interactions.copy()
+    true_int[target] = (n_pu[target] + (batch.event_id[target] >= 0)).astype(np.float32)
+    return EventBatch(
+        orbit=batch.orbit,
+        bx=batch.bx,
+        colliding=batch.colliding,
+        event_id=batch.event_id,
+        true_interactions=true_int,
+        n_vertices=batch.n_vertices,
+        met_pt=met_pt,
+        met_phi=met_phi,
+        objects=objects,
+    )
