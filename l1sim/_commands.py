@@ -1,0 +1,117 @@
+"""What each ``l1sim`` subcommand does, once argv is parsed (see :mod:`l1sim.cli`)."""
+
+# ruff: noqa: T201  (this is the command line: tables go to stdout, progress to stderr)
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from l1sim import _pipeline, _rates_text
+from l1sim._errors import UserError
+from l1sim._format import format_rate
+from l1sim._outdir import staged_directory
+from l1sim._report import write_report
+from l1sim._summary import read_summary, write_summary
+
+SUMMARY_NAME = "summary.json"
+DECISIONS_NAME = "decisions.parquet"
+
+
+def _say(message: str) -> None:
+    """A progress line on stderr (stdout stays clean for tables)."""
+    print(f"l1sim: {message}", file=sys.stderr)
+
+
+def report(directory: Path) -> int:
+    """Re-render the plots and ``report.html`` of ``directory`` from its ``summary.json``.
+
+    Rendering happens in a temporary directory first; files are moved in only when
+    every plot and the HTML were produced.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UserError(f"{directory}: no such directory")
+    summary = read_summary(directory / SUMMARY_NAME)
+    staging = Path(tempfile.mkdtemp(prefix=".report.partial-", dir=directory))
+    try:
+        write_report(summary, staging)
+        for item in sorted(staging.iterdir()):
+            item.replace(directory / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _say(f"report written to {directory / 'report.html'}")
+    return 0
+
+
+def run(
+    *,
+    inputs: Sequence[str],
+    out: Path,
+    menu: Path | None,
+    pileup: float | None,
+    scheme: Path | None,
+    max_bx: int | None,
+    signals: Sequence[str],
+    target_mu: float,
+    random_seed: int,
+    argv: Sequence[str],
+) -> int:
+    """Replay ``inputs`` through the menu and write decisions, summary, plots and report."""
+    job = _pipeline.Job(
+        background=list(inputs),
+        signals=list(signals),
+        menu_path=menu,
+        pileup=pileup,
+        scheme_path=scheme,
+        max_bx=max_bx,
+        target_mu=target_mu,
+        random_seed=random_seed,
+        command=" ".join(argv),
+    )
+    return _execute(job, out)
+
+
+def demo(out: Path, *, max_bx: int | None, random_seed: int) -> int:
+    """The main job on the built-in default (see :func:`l1sim._pipeline.demo_job`)."""
+    job = _pipeline.demo_job(max_bx=max_bx, random_seed=random_seed)
+    return _execute(job, out)
+
+
+def _execute(job: _pipeline.Job, out: Path) -> int:
+    """Run ``job`` into a staged directory that becomes ``out`` only when everything worked."""
+    with staged_directory(out) as staging:
+        summary = _pipeline.execute(job, staging / DECISIONS_NAME, progress=True, say=_say)
+        write_summary(staging / SUMMARY_NAME, summary)
+        _say("drawing plots and report")
+        write_report(summary, staging)
+    rates = summary["rates"]
+    _say(
+        f"L1 accept {format_rate(rates['l1_accept']['rate_hz'], rates['l1_accept']['error_hz'])}"
+        f" (limit 750 kHz), final OR {format_rate(rates['total']['rate_hz'])}, deadtime "
+        f"{100 * (rates.get('deadtime_fraction') or 0.0):.3g} %"
+    )
+    _say(f"report written to {Path(out) / 'report.html'}")
+    return 0
+
+
+def rates(source: Path, *, seeds: Sequence[str], target_rates: Sequence[float]) -> int:
+    """Print seed rates from a run's decisions, and thresholds for target rates."""
+    source = Path(source)
+    path = source / DECISIONS_NAME if source.is_dir() else source
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    targets = list(target_rates) * len(seeds) if len(target_rates) == 1 else list(target_rates)
+    summary_path = path.parent / SUMMARY_NAME
+    n_colliding = None
+    if summary_path.is_file():  # the run's filling scheme normalises its rates
+        n_colliding = read_summary(summary_path).get("normalisation", {}).get("colliding_bunches")
+    print(
+        _rates_text.rates_text(
+            path, seeds=list(seeds), target_rates=targets, n_colliding=n_colliding
+        )
+    )
+    return 0

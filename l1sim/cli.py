@@ -1,0 +1,270 @@
+"""The ``l1sim`` command line: ``demo``, ``run``, ``rates`` and ``report``.
+
+This is the only place that reads argv (and, through the pipeline, files named on
+it). Every error a user can cause — a missing file, a bad menu, an unknown seed, an
+empty input — prints one line ``l1sim: error: ...`` on stderr and exits with status
+1 (2 for bad command-line syntax, as argparse does); ``-v`` adds the traceback.
+Output directories are built next to the target and renamed into place at the end,
+so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from l1sim import __version__
+from l1sim._errors import UserError
+
+_EPILOG = """\
+examples:
+  l1sim demo --out demo-output
+  l1sim run events.parquet --out my-run --pileup 60 --max-bx 500000
+  l1sim run bkg.h5 --signal sig_A4l.h5 --menu my_menu.yaml --out my-run
+  l1sim rates my-run --seed L1_SingleMu22 --target-rate 10000
+  l1sim report my-run
+"""
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    """argparse type: a finite float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """argparse type: a finite float > 0."""
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its four subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="l1sim",
+        description="Bit-accurate Level-1 trigger emulation: replay events bunch crossing "
+        "by bunch crossing through a trigger menu and report rates, pile-up dependence, "
+        "signal efficiencies and timing.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"l1sim {__version__}")
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keep a -v given before the subcommand
+        help="more output; tracebacks on errors",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="more output; tracebacks on errors"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[verbosity],
+        help="the main job on the built-in default: synthetic background with pile-up, "
+        "ADC2021-like signals, default menu, full report",
+        description="Replay synthetic background with pile-up on the default filling scheme "
+        "and the ADC2021-like signals through the default menu, and write the full report.",
+    )
+    demo.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        help="output directory (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--max-bx",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="bunch crossings of background to replay (default: about 60 orbits)",
+    )
+    demo.add_argument(
+        "--random-seed",
+        type=int,
+        default=2026,
+        metavar="S",
+        help="random seed of the generator (default: %(default)s)",
+    )
+
+    run = commands.add_parser(
+        "run",
+        parents=[verbosity],
+        help="replay event files through a menu and write decisions, summary and report",
+        description="Replay INPUT files (Parquet, ADC2021 HDF5, NanoAOD/tutorial ROOT, "
+        "Dark Machines CSV, or a synthetic spec) bunch crossing by bunch crossing.",
+    )
+    run.add_argument("inputs", nargs="+", metavar="INPUT", help="background event source(s)")
+    run.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    run.add_argument(
+        "--menu",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="menu YAML (default: the built-in default menu)",
+    )
+    run.add_argument(
+        "--pileup",
+        type=_non_negative_float,
+        default=None,
+        metavar="MU",
+        help="overlay Poisson(MU) synthetic minimum-bias interactions on each colliding BX",
+    )
+    run.add_argument(
+        "--scheme",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="filling scheme file (default: the built-in 2760-bunch 25 ns scheme)",
+    )
+    run.add_argument(
+        "--max-bx",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="stop after N bunch crossings",
+    )
+    run.add_argument(
+        "--signal",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="INPUT",
+        help="signal sample(s) for efficiencies and score distributions",
+    )
+    run.add_argument(
+        "--target-mu",
+        type=_positive_float,
+        default=200.0,
+        metavar="MU",
+        help="pile-up to extrapolate the rate fit to (default: %(default)g)",
+    )
+    run.add_argument(
+        "--random-seed",
+        type=int,
+        default=2026,
+        metavar="S",
+        help="random seed for pile-up overlay (default: %(default)s)",
+    )
+
+    rates = commands.add_parser(
+        "rates",
+        parents=[verbosity],
+        help="rates (and thresholds for target rates) from a run's decisions",
+        description="Print seed rates from DIR/decisions.parquet; with --seed and "
+        "--target-rate, the threshold giving each target rate.",
+    )
+    rates.add_argument("source", type=Path, metavar="DIR|decisions.parquet")
+    rates.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="S",
+        help="seed to scan (repeatable; pairs with --target-rate in order)",
+    )
+    rates.add_argument(
+        "--target-rate",
+        type=_positive_float,
+        action="append",
+        default=[],
+        metavar="HZ",
+        help="target rate in Hz for the matching --seed (one value applies to all seeds)",
+    )
+
+    report = commands.add_parser(
+        "report",
+        parents=[verbosity],
+        help="re-render the plots and report.html of an output directory",
+        description="Re-draw the PNG plots and the self-contained report.html of DIR "
+        "from its summary.json.",
+    )
+    report.add_argument("directory", type=Path, metavar="DIR")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand (imports the heavy modules only when needed)."""
+    from l1sim import _commands  # noqa: PLC0415  (keeps --help and --version fast)
+
+    if args.command == "demo":
+        return _commands.demo(args.out, max_bx=args.max_bx, random_seed=args.random_seed)
+    if args.command == "run":
+        return _commands.run(
+            inputs=args.inputs,
+            out=args.out,
+            menu=args.menu,
+            pileup=args.pileup,
+            scheme=args.scheme,
+            max_bx=args.max_bx,
+            signals=args.signal,
+            target_mu=args.target_mu,
+            random_seed=args.random_seed,
+            argv=args.argv,
+        )
+    if args.command == "rates":
+        if len(args.target_rate) > 1 and len(args.target_rate) != len(args.seed):
+            raise UserError(
+                f"{len(args.target_rate)} --target-rate values for {len(args.seed)} --seed "
+                "values: give one target for all seeds or one per seed"
+            )
+        if args.target_rate and not args.seed:
+            raise UserError("--target-rate needs at least one --seed")
+        return _commands.rates(args.source, seeds=args.seed, target_rates=args.target_rate)
+    if args.command == "report":
+        return _commands.report(args.directory)
+    raise AssertionError(args.command)  # argparse guarantees a known command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``l1sim`` console script; returns the process exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    args.argv = ["l1sim", *arguments]
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("l1sim: interrupted", file=sys.stderr)
+        return 130
+    except (UserError, OSError, ValueError, KeyError, LookupError) as exc:
+        if args.verbose:
+            traceback.print_exc()
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if (
+            isinstance(exc, OSError)
+            and exc.filename is not None
+            and str(exc.filename) not in message
+        ):
+            message = f"{exc.filename}: {message}"
+        print(f"l1sim: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
