@@ -18,6 +18,7 @@ thread, prange acts as range) and ``parallel`` (numba threads). The public API i
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -205,10 +206,19 @@ def cast_vec(
 def _twice(
     fn: Callable[..., Any], fastmath: bool = False
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """Compile one prange kernel as (serial, parallel)."""
+    """Compile one prange kernel as (serial, parallel).
+
+    numba's on-disk cache is keyed by the function's qualified name and signature,
+    not by the ``parallel`` flag: the parallel twin is a copy of the function under
+    its own name so that neither compiled version loads in place of the other.
+    """
+    twin = types.FunctionType(
+        fn.__code__, fn.__globals__, f"{fn.__name__}_parallel", fn.__defaults__, fn.__closure__
+    )
+    twin.__qualname__ = f"{fn.__qualname__}_parallel"
     return (
         njit(cache=True, error_model="numpy", fastmath=fastmath)(fn),
-        njit(cache=True, error_model="numpy", parallel=True, fastmath=fastmath)(fn),
+        njit(cache=True, error_model="numpy", parallel=True, fastmath=fastmath)(twin),
     )
 
 

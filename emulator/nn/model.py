@@ -130,23 +130,33 @@ class Model:
             values = self._run_raw(raw_in, parallel, keep_all=False)
             yield [values[name] for name in self.outputs]
 
+    def _run_into(
+        self, x: Any, parallel: bool, chunk: int | None, as_float: bool
+    ) -> list[np.ndarray]:
+        """Stream events through in chunks, filling one preallocated array per output
+        (raw int64, or float64 converted chunk by chunk)."""
+        arr = self._as_input(x)
+        n = arr.shape[0]
+        dtype = np.float64 if as_float else np.int64
+        results = [np.empty((n, self._by_name[name].size), dtype=dtype) for name in self.outputs]
+        types = self.output_types
+        step = self._chunk_size(chunk)
+        inp = self.layers[0]
+        assert isinstance(inp, Input)
+        for start in range(0, n, step):
+            raw_in = inp.quantize(arr[start : start + step], parallel)
+            values = self._run_raw(raw_in, parallel, False)
+            for k, name in enumerate(self.outputs):
+                part = to_float(values[name], types[k]) if as_float else values[name]
+                results[k][start : start + step] = part
+        return results
+
     def predict_raw(
         self, x: Any, *, parallel: bool = False, chunk: int | None = None
     ) -> tuple[np.ndarray, Any] | list[tuple[np.ndarray, Any]]:
         """Raw int64 outputs and their FixedType: one (raw, type) per output, a list
         when the model has several outputs."""
-        arr = self._as_input(x)
-        n = arr.shape[0]
-        results = [np.empty((n, self._by_name[name].size), dtype=np.int64) for name in self.outputs]
-        step = self._chunk_size(chunk)
-        inp = self.layers[0]
-        assert isinstance(inp, Input)
-        for start in range(0, n, step):
-            values = self._run_raw(
-                inp.quantize(arr[start : start + step], parallel), parallel, False
-            )
-            for k, name in enumerate(self.outputs):
-                results[k][start : start + step] = values[name]
+        results = self._run_into(x, parallel, chunk, as_float=False)
         pairs = list(zip(results, self.output_types, strict=True))
         return pairs[0] if len(pairs) == 1 else pairs
 
@@ -154,14 +164,10 @@ class Model:
         self, x: Any, *, parallel: bool = False, chunk: int | None = None
     ) -> np.ndarray | list[np.ndarray]:
         """float64 outputs as hls4ml's ``predict`` returns them (one event: 1-D)."""
-        results = self.predict_raw(x, parallel=parallel, chunk=chunk)
-        single = isinstance(results, tuple)
-        pairs: list[tuple[np.ndarray, Any]] = [results] if isinstance(results, tuple) else results
-        floats = [to_float(raw, t) for raw, t in pairs]
-        n_events = floats[0].shape[0]
-        if n_events == 1:
+        floats = self._run_into(x, parallel, chunk, as_float=True)
+        if floats[0].shape[0] == 1:
             floats = [f[0] for f in floats]
-        return floats[0] if single else floats
+        return floats[0] if len(floats) == 1 else floats
 
     def trace(self, x: Any, *, chunk: int | None = None) -> dict[str, np.ndarray]:
         """Every layer's output as float64, shaped (events, *layer shape)."""
