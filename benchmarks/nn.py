@@ -9,6 +9,13 @@ exact accumulator ap_fixed<44,28> (every product and sum representable), so the
 network da4ml traces (exact matmul, then the same result casts) is the same
 fixed-point function. Outputs of the bit-exact peers are compared bit for bit.
 
+Both networks take emulator.nn's fused path: each Dense layer is one float64 BLAS
+matrix product over a chunk of events (exact: every product and partial sum is an
+integer below 2**52) plus one numba pass for bias, casts and ReLU. "1 thread" runs
+BLAS single-threaded (threadpoolctl); "N threads" splits the events over numba's
+number of threads, each with single-threaded BLAS. Times include allocating the
+1 M-event output array.
+
 Run: ``.venv/bin/python benchmarks/nn.py [--events 1000000] [--hls-events 20000]``.
 Prints one table per network: median seconds of ``--repeat`` runs, events/s, and
 ratios to hls4ml and da4ml.

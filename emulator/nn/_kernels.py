@@ -248,17 +248,22 @@ def _cast_each(x, src_frac, pe, p_out, out):
 
 
 def _quantize(x, p, out):
-    """ap_fixed(double) of every element; TRN/RND with WRAP/SAT take a branch-light
-    loop for |x * 2**frac| < 2**52, everything else the exact general routine."""
+    """ap_fixed(double) of every element; TRN, RND and RND_CONV with WRAP/SAT take a
+    branch-light loop for |x * 2**frac| < 2**52 (there floor and y - floor(y) are
+    exact, so the rounding decision is too; ``floor(y + 0.5)`` would not be: the
+    sum itself rounds), everything else the exact general routine."""
     flat_in = x.reshape(-1)
     flat_out = out.reshape(-1)
     size = flat_in.shape[0]
     block = 4096
     width = p[_W]
     signed = p[_S]
-    simple = (p[_Q] == TRN or p[_Q] == RND) and (p[_O] == WRAP or p[_O] == SAT)
+    rnd = p[_Q]
+    # plain scalar comparisons: what numba compiles most simply
+    simple = (rnd == TRN or rnd == RND or rnd == RND_CONV) and (  # noqa: PLR1714, SIM109
+        p[_O] == WRAP or p[_O] == SAT
+    )
     scale = np.ldexp(1.0, p[_F])
-    offset = 0.5 if p[_Q] == RND else 0.0
     up = 64 - width
     if signed:
         lo = -(np.int64(1) << (width - 1))
@@ -272,7 +277,13 @@ def _quantize(x, p, out):
             v = flat_in[k]
             y = v * scale
             if simple and abs(y) < 4.0e15 and (abs(y) >= 1.0e-300 or v == 0.0):
-                q = np.int64(np.floor(y + offset))
+                if rnd == RND_CONV:
+                    q = np.int64(np.rint(y))  # half to even, exact below 2**52
+                else:
+                    f = np.floor(y)
+                    q = np.int64(f)
+                    if rnd == RND and y - f >= 0.5:
+                        q += 1
                 if wrap:
                     flat_out[k] = ((q << up) >> up) if signed else (q & hi)
                 else:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _kernels, _tables
+from . import _kernels, _kernels_gemm, _tables
 from ._types import as_type, fast_cast_ok, frac, kernel_params, make_type, raw_range
 
 Raw = np.ndarray
@@ -115,6 +115,7 @@ class Dense(Layer):
         bias = self.bias.reshape(1, -1)
         self._bias_acc = _cast(bias, self.bias_type, self.accum_type, False).ravel()
         self._plan: dict[Any, int] = {}
+        self._gemm_w: dict[Any, np.ndarray] = {}
 
     def infer_shape(self, in_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
         n_in = int(np.prod(in_shapes[0]))
@@ -128,7 +129,9 @@ class Dense(Layer):
         """Which kernel is exact for this input type (see ``_kernels``): 0 the
         general sequential one, 1/2 ring arithmetic (wrapping or provably
         non-overflowing accumulator; products truncated/exact or otherwise rounded),
-        3 float64 (all products and partial sums are integers below 2**53)."""
+        3 float64 with floored products, 4 float64 GEMM (products exact in the
+        accumulator; in both, all products and partial sums are integers below
+        2**52, so every float64 operation is exact in any order)."""
         if x_type in self._plan:
             return self._plan[x_type]
         acc = self.accum_type
@@ -154,15 +157,53 @@ class Dense(Layer):
             exact_in_float = (
                 bool(np.all(bound < 2.0**52)) and x_max * w_abs.max(initial=0) < 2.0**52
             )
-            if truncating and exact_in_float and self.weight.shape[1] >= 16:
+            if exact_in_float and s <= 0:
+                mode = 4
+            elif truncating and exact_in_float and self.weight.shape[1] >= 16:
                 mode = 3
         self._plan[x_type] = mode
         return mode
+
+    def gemm_weights(self, x_type: Any) -> np.ndarray | None:
+        """float64 weights (n_in, n_out) scaled to the accumulator's LSB when the
+        layer is an exact float64 GEMM for inputs of ``x_type`` (mode 4), else None."""
+        if self._fast_mode(x_type) != 4:
+            return None
+        if x_type not in self._gemm_w:
+            s = frac(x_type) + frac(self.weight_type) - frac(self.accum_type)
+            self._gemm_w[x_type] = np.ldexp(self.weight.astype(np.float64), -s)
+        return self._gemm_w[x_type]
+
+    def gemm_finish_args(self, act: Activation | None = None) -> tuple[Any, ...]:
+        """Arguments of ``_kernels_gemm.dense_epilogue`` between ``acc`` and ``out``:
+        bias, accumulator wrap, result cast, then ``act`` (a linear or relu
+        Activation reading this layer) fused in."""
+        code, p_act, fast_act = _kernels_gemm.ACT_NONE, kernel_params(self.result_type), True
+        if act is not None:
+            relu = act.activation == "relu"
+            code = _kernels_gemm.ACT_RELU if relu else _kernels_gemm.ACT_LINEAR
+            p_act = kernel_params(act.result_type)
+            fast_act = fast_cast_ok(self.result_type, act.result_type)
+        return (
+            self._bias_acc,
+            kernel_params(self.accum_type),
+            kernel_params(self.result_type),
+            fast_cast_ok(self.accum_type, self.result_type),
+            code,
+            p_act,
+            fast_act,
+        )
 
     def _matmul(self, x: Raw, x_type: Any, parallel: bool) -> Raw:
         out = np.empty((x.shape[0], self.weight.shape[1]), dtype=np.int64)
         mode = self._fast_mode(x_type)
         prod_frac = frac(x_type) + frac(self.weight_type)
+        if mode == 4:
+            weights = self.gemm_weights(x_type)
+            assert weights is not None
+            acc = np.matmul(x.astype(np.float64), weights)
+            _kernels_gemm.dense_epilogue(acc, *self.gemm_finish_args(), out)
+            return out
         if mode == 3:
             s = prod_frac - frac(self.accum_type)
             _pick(_kernels.dense_float, parallel)(

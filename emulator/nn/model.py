@@ -4,6 +4,9 @@
 ``hls_model.predict(x)`` of the compiled hls4ml project it came from;
 ``predict_raw`` returns the raw integers and their types; ``trace`` gives every
 layer's output. Events stream through in chunks, so memory stays bounded.
+A model that is a plain chain of exact Dense layers (with linear/ReLU
+activations) runs fused, one float64 BLAS product per layer (``_chain``), unless
+an explicit ``chunk`` asks for the layer-by-layer route; both give the same bits.
 ``save``/``load`` keep everything in one ``.npz`` (arrays plus a JSON header), so
 replay needs neither hls4ml nor a compiler.
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ._chain import DenseChain, check_raw_input, single_thread_blas
 from ._types import as_type, frac, type_from_json, type_to_json
 from .layers import LAYER_CLASSES, Input, Layer, Softmax
 
@@ -57,6 +61,7 @@ class Model:
             if out not in self._by_name:
                 raise ValueError(f"output {out!r} is not a layer name")
         self._infer_shapes()
+        self._chain: DenseChain | bool | None = False  # False: not yet planned
 
     def _infer_shapes(self) -> None:
         first = self.layers[0]
@@ -89,6 +94,18 @@ class Model:
                 f"{n_in} values (model input shape {self.input_shape})"
             )
         return np.ascontiguousarray(arr.reshape(-1, n_in))
+
+    def _as_raw_input(self, raw: Any) -> np.ndarray:
+        inp = self.layers[0]
+        assert isinstance(inp, Input)
+        return check_raw_input(raw, inp)
+
+    def _fused(self) -> DenseChain | None:
+        """The fused GEMM path when the whole model is an exact Dense/ReLU chain."""
+        if self._chain is False:
+            self._chain = DenseChain.build(self.layers, self._sources, self.outputs)
+        assert self._chain is not True
+        return self._chain
 
     def _chunk_size(self, chunk: int | None) -> int:
         if chunk:
@@ -123,40 +140,55 @@ class Model:
         """Raw outputs chunk by chunk (list over outputs, each (events, size))."""
         arr = self._as_input(x)
         step = self._chunk_size(chunk)
-        inp = self.layers[0]
-        assert isinstance(inp, Input)
         for start in range(0, arr.shape[0], step):
-            raw_in = inp.quantize(arr[start : start + step], parallel)
-            values = self._run_raw(raw_in, parallel, keep_all=False)
-            yield [values[name] for name in self.outputs]
+            yield self._run_into(arr[start : start + step], parallel, None, False, False)
 
     def _run_into(
-        self, x: Any, parallel: bool, chunk: int | None, as_float: bool
+        self, x: Any, parallel: bool, chunk: int | None, as_float: bool, input_is_raw: bool
     ) -> list[np.ndarray]:
         """Stream events through in chunks, filling one preallocated array per output
-        (raw int64, or float64 converted chunk by chunk)."""
-        arr = self._as_input(x)
+        (raw int64, or float64 converted chunk by chunk). A plain chain of exact
+        Dense layers takes the fused GEMM path (``_chain``) unless ``chunk`` is given."""
+        arr = self._as_raw_input(x) if input_is_raw else self._as_input(x)
         n = arr.shape[0]
-        dtype = np.float64 if as_float else np.int64
-        results = [np.empty((n, self._by_name[name].size), dtype=dtype) for name in self.outputs]
         types = self.output_types
-        step = self._chunk_size(chunk)
-        inp = self.layers[0]
-        assert isinstance(inp, Input)
-        for start in range(0, n, step):
-            raw_in = inp.quantize(arr[start : start + step], parallel)
-            values = self._run_raw(raw_in, parallel, False)
-            for k, name in enumerate(self.outputs):
-                part = to_float(values[name], types[k]) if as_float else values[name]
-                results[k][start : start + step] = part
+        with single_thread_blas():
+            fused = self._fused() if chunk is None else None
+            dtype = np.float64 if as_float else np.int64
+            if fused is not None:
+                result = np.empty((n, self._by_name[self.outputs[0]].size), dtype=dtype)
+                fused.run(arr, input_is_raw, parallel, result)
+                return [result]
+            results = [
+                np.empty((n, self._by_name[name].size), dtype=dtype) for name in self.outputs
+            ]
+            step = self._chunk_size(chunk)
+            inp = self.layers[0]
+            assert isinstance(inp, Input)
+            for start in range(0, n, step):
+                part_in = arr[start : start + step]
+                raw_in = part_in if input_is_raw else inp.quantize(part_in, parallel)
+                values = self._run_raw(raw_in, parallel, False)
+                for k, name in enumerate(self.outputs):
+                    part = to_float(values[name], types[k]) if as_float else values[name]
+                    results[k][start : start + step] = part
         return results
 
     def predict_raw(
-        self, x: Any, *, parallel: bool = False, chunk: int | None = None
+        self,
+        x: Any,
+        *,
+        parallel: bool = False,
+        chunk: int | None = None,
+        input_is_raw: bool = False,
     ) -> tuple[np.ndarray, Any] | list[tuple[np.ndarray, Any]]:
         """Raw int64 outputs and their FixedType: one (raw, type) per output, a list
-        when the model has several outputs."""
-        results = self._run_into(x, parallel, chunk, as_float=False)
+        when the model has several outputs.
+
+        ``input_is_raw``: ``x`` holds raw integers of the input layer's type (as
+        ``layers[0].quantize`` returns them), so callers that need the quantized
+        input themselves quantize it once."""
+        results = self._run_into(x, parallel, chunk, as_float=False, input_is_raw=input_is_raw)
         pairs = list(zip(results, self.output_types, strict=True))
         return pairs[0] if len(pairs) == 1 else pairs
 
@@ -164,7 +196,7 @@ class Model:
         self, x: Any, *, parallel: bool = False, chunk: int | None = None
     ) -> np.ndarray | list[np.ndarray]:
         """float64 outputs as hls4ml's ``predict`` returns them (one event: 1-D)."""
-        floats = self._run_into(x, parallel, chunk, as_float=True)
+        floats = self._run_into(x, parallel, chunk, as_float=True, input_is_raw=False)
         if floats[0].shape[0] == 1:
             floats = [f[0] for f in floats]
         return floats[0] if len(floats) == 1 else floats
@@ -177,9 +209,10 @@ class Model:
         inp = self.layers[0]
         assert isinstance(inp, Input)
         for start in range(0, arr.shape[0], step):
-            values = self._run_raw(
-                inp.quantize(arr[start : start + step], False), False, keep_all=True
-            )
+            with single_thread_blas():
+                values = self._run_raw(
+                    inp.quantize(arr[start : start + step], False), False, keep_all=True
+                )
             for layer in self.layers:
                 collected[layer.name].append(to_float(values[layer.name], layer.result_type))
         return {

@@ -105,7 +105,14 @@ class NNScorer:
                 model, inputs, spec.time, accum_type=spec.accum_type
             )
             return np.asarray(raw, np.int64)
-        result = model.predict_raw(inputs)
+        first = model.layers[0]
+        x_raw = None
+        if spec.score == "ae_mse":
+            # the reconstruction error needs the quantized input too: quantize once
+            x_raw = first.quantize(inputs, False)  # type: ignore[attr-defined]
+            result = model.predict_raw(x_raw, input_is_raw=True)
+        else:
+            result = model.predict_raw(inputs)
         out_raw, out_type = result if isinstance(result, tuple) else result[spec.output]
         if spec.score == "tagger":
             return np.ascontiguousarray(out_raw[:, spec.output], np.int64)
@@ -116,8 +123,7 @@ class NNScorer:
             # t folded into the network (57 inputs): ‖v‖² of its output as is
             raw, _ = scores.sum_of_squares(out_raw, out_type, spec.accum_type, diff_type=out_type)
             return np.asarray(raw, np.int64)
-        first = model.layers[0]
-        x_raw = first.quantize(inputs, False)  # type: ignore[attr-defined]
+        assert x_raw is not None
         x_type = first.result_type
         kwargs: dict[str, Any] = {
             "diff_type": spec.diff_type if spec.diff_type is not None else x_type,

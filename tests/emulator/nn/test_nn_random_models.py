@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.hls, pytest.mark.slow]
 ROUNDING = ["TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV"]
 OVERFLOW = ["WRAP", "SAT", "SAT_ZERO", "SAT_SYM"]
 ACTIVATIONS = ["relu", "linear", "sigmoid", "tanh", "leaky"]
-SEEDS = [11, 12, 13, 14, 15, 16, 17, 18]
+SEEDS = [11, 12, 13, 14, 15, 16, 17, 18, 25]  # 25: a fused chain
 
 
 def _fixed(rng: np.random.Generator, low: int = 4, high: int = 20, modes: bool = True) -> str:
@@ -139,13 +139,18 @@ def test_random_network_bit_exact(
 
 
 def test_random_networks_cover_every_dense_kernel(compile_keras: Any, spanning: Any) -> None:
-    """The random seeds drive every dense kernel path (general sequential, ring
-    with truncated or rounded products, float64), so each is checked above."""
+    """The random seeds drive the dense kernel paths (general sequential, ring
+    with truncated or rounded products, float64 GEMM) and the fused Dense/ReLU
+    chain, so each is checked above; the floored-float kernel (mode 3) is
+    checked in test_nn_gemm_paths.py."""
     modes: set[int] = set()
+    fused = 0
     for seed in SEEDS:
         keras_model, configure = _draw(seed)
         model = from_hls4ml(compile_keras(f"random{seed}", keras_model, configure))
         model.predict(spanning(model.input_shape, model.layers[0].result_type, 16, seed=seed))
         for layer in model.layers:
             modes.update(getattr(layer, "_plan", {}).values())
-    assert modes == {0, 1, 2, 3}, f"dense kernel modes reached: {modes}"
+        fused += model._fused() is not None
+    assert modes == {0, 1, 2, 4}, f"dense kernel modes reached: {modes}"
+    assert fused, "no random network took the fused Dense/ReLU chain"

@@ -1,0 +1,95 @@
+# Same numba/mypy situation as _kernels.py: kernel arguments are inferred per call.
+# mypy: disable-error-code="no-untyped-def,arg-type,assignment,return-value"
+"""numba epilogue of the exact float64 GEMM path of Dense layers (private).
+
+A Dense layer whose products are exact in its accumulator type (no product
+rounding) and whose partial sums are provably integers below 2**52 in magnitude
+is an integer matrix product that float64 BLAS computes exactly, in any order.
+The GEMM (numpy ``matmul``) leaves ``acc`` (events, n_out) as float64 integers;
+this kernel finishes the layer in one pass: add the accumulator-typed bias, wrap
+to the accumulator width (a ring homomorphism, so wrapping once at the end equals
+wrapping after every addition), cast to the result type and, fused, apply the
+following linear/ReLU activation's cast. It writes into ``out`` of either dtype:
+float64 when the next GEMM reads it, int64 raws at the end of a chain.
+
+Kept apart from ``_kernels.py`` (which is near the module size limit); it reuses
+that module's scalar cast helpers. The kernels here are serial and release the
+GIL (``nogil``): the fused chain runs event ranges in Python threads, each doing
+single-threaded BLAS then these kernels, which scales without numba's and
+BLAS's thread pools competing for the cores.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ._kernels import _F, _S, _W, _quantize, cast_vec
+
+ACT_NONE, ACT_LINEAR, ACT_RELU = range(3)
+
+
+def _dense_epilogue(acc, bias, p_acc, p_res, fast_res, act, p_act, fast_act, out):
+    """out = act(cast_res(wrap_acc(acc + bias))), in blocks of about 4096 values.
+
+    ``act``: ACT_NONE (out is the Dense result), ACT_LINEAR (cast to ``p_act``) or
+    ACT_RELU (cast to ``p_act`` where the Dense result is > 0, else 0), exactly as
+    ``_kernels._cast`` and ``_kernels._relu`` compute them.
+    """
+    n, n_out = acc.shape
+    flat_out = out.reshape(-1)
+    rows = max(1, 4096 // max(n_out, 1))
+    n_blocks = (n + rows - 1) // rows
+    up = 64 - p_acc[_W]
+    mask = (np.int64(1) << p_acc[_W]) - 1
+    signed = p_acc[_S]
+    acc_frac = p_acc[_F]
+    res_frac = p_res[_F]
+    for blk in range(n_blocks):
+        e0 = blk * rows
+        nb = min(rows, n - e0)
+        size = nb * n_out
+        a = np.empty(rows * n_out, np.int64)
+        r = np.empty(rows * n_out, np.int64)
+        k = 0
+        for e in range(e0, e0 + nb):
+            for j in range(n_out):
+                a[k] = np.int64(acc[e, j]) + bias[j]
+                k += 1
+        if signed:
+            for k in range(size):
+                a[k] = (a[k] << up) >> up
+        else:
+            for k in range(size):
+                a[k] = a[k] & mask
+        cast_vec(a, size, acc_frac, p_res, r, fast_res)
+        dst = flat_out[e0 * n_out : e0 * n_out + size]
+        if act == ACT_NONE:
+            for k in range(size):
+                dst[k] = r[k]
+        else:
+            cast_vec(r, size, res_frac, p_act, a, fast_act)
+            if act == ACT_RELU:
+                for k in range(size):
+                    dst[k] = a[k] if r[k] > 0 else 0
+            else:
+                for k in range(size):
+                    dst[k] = a[k]
+
+
+def _nogil(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """Compile ``fn`` serially with the GIL released, under its own name so that
+    numba's on-disk cache never confuses it with another compilation of the same
+    code (see ``_kernels._twice``)."""
+    twin = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = name
+    return njit(cache=True, error_model="numpy", nogil=True)(twin)
+
+
+dense_epilogue = _nogil(_dense_epilogue, "_dense_epilogue_nogil")
+quantize = _nogil(_quantize, "_quantize_nogil")
+"""``_kernels.quantize`` (ap_fixed from double), serial and GIL-free."""
