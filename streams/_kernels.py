@@ -21,13 +21,13 @@ __all__ = [
 ]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _segment_order_desc(offsets, pt):  # type: ignore[no-untyped-def]
-    order = np.arange(pt.shape[0])
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sort_segments_desc(order, offsets, pt):  # type: ignore[no-untyped-def]
+    # within each segment of ``order``, sort its indices by decreasing pt[index];
+    # insertion sort: records hold a handful of objects; stable for equal pT
     for s in range(offsets.shape[0] - 1):
         lo = offsets[s]
         hi = offsets[s + 1]
-        # insertion sort: records hold a handful of objects; stable for equal pT
         for i in range(lo + 1, hi):
             cur = order[i]
             key = pt[cur]
@@ -36,6 +36,12 @@ def _segment_order_desc(offsets, pt):  # type: ignore[no-untyped-def]
                 order[j + 1] = order[j]
                 j -= 1
             order[j + 1] = cur
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _segment_order_desc(offsets, pt):  # type: ignore[no-untyped-def]
+    order = np.arange(pt.shape[0])
+    _sort_segments_desc(order, offsets, pt)
     return order
 
 
@@ -58,17 +64,7 @@ def _group_order_desc(event, n, pt):  # type: ignore[no-untyped-def]
     for i in range(event.shape[0]):  # counting sort: stable grouping by event
         order[fill[event[i]]] = i
         fill[event[i]] += 1
-    for s in range(n):
-        lo = offsets[s]
-        hi = offsets[s + 1]
-        for i in range(lo + 1, hi):
-            cur = order[i]
-            key = pt[cur]
-            j = i - 1
-            while j >= lo and pt[order[j]] < key:
-                order[j + 1] = order[j]
-                j -= 1
-            order[j + 1] = cur
+    _sort_segments_desc(order, offsets, pt)
     return offsets, order
 
 
