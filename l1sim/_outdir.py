@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from l1sim._errors import UserError
+from streams import atomic_output
 
 #: a directory holding one of these is recognised as an earlier l1sim output
 _OUTPUT_MARKERS = ("summary.json", "decisions.parquet", "report.html")
@@ -80,15 +80,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
     The temporary name is unique and opened exclusively; permissions follow the umask.
     """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
-        with temporary.open("xb") as handle:
-            handle.write(data)
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temporary, temporary.open("xb") as handle:
+        handle.write(data)
 
 
 def _umask() -> int:

@@ -20,6 +20,7 @@ package imports nothing from the rest of l1sim.
 from __future__ import annotations
 
 from . import patterns, pileup, slots, synthetic, timeline
+from ._atomic import atomic_output
 from ._batch import COLLECTIONS, EventBatch, Objects, concat_batches
 from ._errors import StreamError
 from ._parquet import write_arrow, write_parquet
@@ -35,6 +36,7 @@ __all__ = [
     "Objects",
     "SlotLayout",
     "StreamError",
+    "atomic_output",
     "chain",
     "concat_batches",
     "open",

@@ -34,6 +34,7 @@ import pyarrow.ipc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from ._atomic import atomic_output
 from ._batch import COLLECTIONS, EventBatch, Objects
 from ._errors import StreamError
 from ._source import EventSource, rechunk
@@ -86,11 +87,9 @@ def _to_record_batch(batch: EventBatch, schema: pa.Schema) -> pa.RecordBatch:
 def _write(
     batches: Iterable[EventBatch], path: str | os.PathLike[str], kind: str, compression: str | None
 ) -> int:
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     schema = arrow_schema()
     written = 0
-    try:
+    with atomic_output(path) as tmp:
         if kind == "parquet":
             with pq.ParquetWriter(tmp, schema, compression=compression or "none") as writer:
                 for batch in batches:
@@ -105,9 +104,6 @@ def _write(
                 for batch in batches:
                     writer.write_batch(_to_record_batch(batch, schema))
                     written += len(batch)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return written
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ._atomic import atomic_output
 from ._errors import StreamError
 from ._linkpack import LinkField, LinkLayout, pack_objects, unpack_objects
 
@@ -537,10 +538,5 @@ def write(
         text = _write_text(pattern_file, format)
     except StreamError as exc:
         raise StreamError(f"{path}: {exc}") from exc
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         tmp.write_text(text, encoding="ascii")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)

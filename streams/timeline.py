@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ._atomic import atomic_output
 from ._batch import COLLECTIONS, EventBatch, Objects, concat_batches
 from ._errors import StreamError
 
@@ -189,10 +190,10 @@ class FillingScheme:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write as JSON (``colliding_bx``), through a temporary file and a rename."""
-        p = Path(path)
-        tmp = p.with_name(f".{p.name}.tmp")
-        tmp.write_text(json.dumps({"name": self.name, "colliding_bx": self.colliding_bx.tolist()}))
-        tmp.replace(p)
+        with atomic_output(path) as tmp:
+            tmp.write_text(
+                json.dumps({"name": self.name, "colliding_bx": self.colliding_bx.tolist()})
+            )
 
 
 class _EventBuffer:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from streams import atomic_output
 
 from ._chain import DenseChain, check_raw_input, single_thread_blas
 from ._types import as_type, frac, type_from_json, type_to_json
@@ -248,14 +249,8 @@ class Model:
         }
         arrays["model.json"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(path) as tmp, tmp.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
         return path
 
     @classmethod

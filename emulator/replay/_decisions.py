@@ -13,8 +13,6 @@ and latency, and the trigger rules.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from emulator.fixed import FixedType
+from streams import atomic_output
 
 __all__ = ["DecisionBatch", "concat_decisions", "read_decisions", "write_decisions"]
 
@@ -141,27 +140,21 @@ def write_decisions(batches: Iterable[DecisionBatch], path: str | Path) -> int:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
     writer: pq.ParquetWriter | None = None
     rows = 0
-    try:
-        for batch in batches:
-            table = batch.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(temp_name, table.schema, compression="zstd")
-            writer.write_table(table)
-            rows += len(batch)
+    with atomic_output(path) as temporary:
+        try:
+            for batch in batches:
+                table = batch.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(temporary, table.schema, compression="zstd")
+                writer.write_table(table)
+                rows += len(batch)
+        finally:
+            if writer is not None:
+                writer.close()
         if writer is None:
             raise ValueError(f"{path}: no decisions to write (the input stream was empty)")
-        writer.close()
-        writer = None
-        Path(temp_name).replace(path)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        Path(temp_name).unlink(missing_ok=True)
-        raise
     return rows
 
 
