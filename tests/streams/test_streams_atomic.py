@@ -24,8 +24,13 @@ def test_success_replaces_the_target(tmp_path: Path) -> None:
 def test_failure_keeps_the_target_and_removes_the_temporary(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError, match="disk full"), atomic_output(target) as temporary:
-        temporary.write_text("half")
-        raise RuntimeError("disk full")
+
+    def write_half_then_fail() -> None:
+        with atomic_output(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_half_then_fail()
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
