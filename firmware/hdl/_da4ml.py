@@ -1,7 +1,7 @@
 """The interface of a da4ml RTL module, read from its traced solution.
 
 da4ml's ``<name>_wrapper`` module (``da4ml.codegen.VerilogModel``) gives every input
-one slot of the widest input width ``max(k + i) + max(f)`` holding
+one slot of ``max(k) + max(i) + max(f)`` bits (over all inputs) holding
 ``floor(x * 2^max_f)`` (so input j sits ``max_f - f_j`` bits up its slot), and every
 output one slot of the widest output width, sign-extended for signed values and
 scaled the same way. :func:`datapath_spec` turns that into a
@@ -26,9 +26,11 @@ __all__ = ["datapath_spec", "slot_layout"]
 def slot_layout(qints: Sequence[object]) -> tuple[int, int]:
     """``(slot width, widest fraction bits)`` of da4ml's uniform slots for these intervals."""
     kifs = [minimal_kif(q) for q in qints]
-    max_int = max(int(k) + int(i) for k, i, _ in kifs)
+    # as da4ml's io_wrapper.hetero_io_map: max(k) + max(i) + max(f), each taken separately
+    max_sign = max(int(k) for k, _, _ in kifs)
+    max_int = max(int(i) for _, i, _ in kifs)
     max_frac = max(int(f) for _, _, f in kifs)
-    return max_int + max_frac, max_frac
+    return max_sign + max_int + max_frac, max_frac
 
 
 def datapath_spec(
