@@ -22,6 +22,8 @@ from emulator.fixed import FixedType
 from emulator.rules import CMS_RULES, PrescaleState, TriggerRuleState
 from firmware._design import (
     SEQUENTIAL_STAGES,
+    DatapathInput,
+    DatapathOutput,
     DatapathSpec,
     OutputRole,
     Port,
@@ -315,3 +317,51 @@ def test_top_matches_da4ml_and_emulator_bx_by_bx(menu: Menu, tmp_path: Path) -> 
     assert (fired[valid] != fired[valid][:, :1]).any(axis=0)[1:].all()
     assert (final_or & dead).any()
     assert l1a.any()
+
+
+STUB = """`timescale 1 ns / 1 ps
+
+// stub_wrapper: stands in for a da4ml module with narrow slots (lint only)
+module stub_wrapper (
+    input wire clk,
+    input wire [15:0] model_inp,
+    output reg [11:0] model_out
+);
+    always @(posedge clk) model_out <= model_inp[11:0] ^ {8'd0, model_inp[15:12]};
+endmodule
+"""
+
+
+@pytest.mark.sim
+@needs_verilator
+def test_narrow_and_shifted_slots_lint_clean(tmp_path: Path) -> None:
+    """Fields wider than a slot, negative shifts and extended outputs give width-exact HDL."""
+    signed_sum = FixedType.parse("ap_fixed<16,14>")
+    spec = DatapathSpec(
+        name="dp_stub",
+        module="stub_wrapper",
+        latency=1,
+        inp_slot_width=8,
+        n_inp=2,
+        inputs=(
+            DatapathInput(0, "in_jet", "pt[0]", shift=-2),  # drops the 2 fraction bits
+            DatapathInput(1, "in_jet", "eta[0]", shift=1),  # 12 bits into 7: truncated
+        ),
+        out_slot_width=6,
+        n_out=2,
+        outputs=(
+            DatapathOutput(0, "A", OutputRole.DECISION, shift=3),
+            DatapathOutput(1, "A", OutputRole.SCORE, shift=-2, type=signed_sum),
+        ),
+    )
+    design = build_top("stub_top", _ports(), [spec], [SeedSpec("A")], CMS_RULES)
+    text = render_top(design)
+    assert "assign u_dp_stub_inp[7:0] = in_jet[9:2];" in text
+    assert "assign u_dp_stub_inp[15:8] = {in_jet[20:14], 1'b0};" in text
+    assert "assign dp_stub_score_1 = {{8{u_dp_stub_out[11]}}, u_dp_stub_out[11:6], 2'b0};" in text
+    files = write_verilog(design, tmp_path)
+    stub = tmp_path / "stub_wrapper.v"
+    stub.write_text(STUB)
+    waivers = tmp_path / WAIVERS
+    waivers.write_text(template_file(WAIVERS).read_text(encoding="utf-8"))
+    verilator_lint([*files, stub], top="stub_top", waivers=[waivers])
