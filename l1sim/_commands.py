@@ -4,16 +4,14 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from l1sim import _pipeline, _rates_text
 from l1sim._errors import UserError
 from l1sim._format import format_rate
-from l1sim._outdir import staged_directory
+from l1sim._outdir import staged_directory, staged_files
 from l1sim._report import write_report
 from l1sim._summary import read_summary, write_summary
 
@@ -36,13 +34,8 @@ def report(directory: Path) -> int:
     if not directory.is_dir():
         raise UserError(f"{directory}: no such directory")
     summary = read_summary(directory / SUMMARY_NAME)
-    staging = Path(tempfile.mkdtemp(prefix=".report.partial-", dir=directory))
-    try:
+    with staged_files(directory) as staging:
         write_report(summary, staging)
-        for item in sorted(staging.iterdir()):
-            item.replace(directory / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     _say(f"report written to {directory / 'report.html'}")
     return 0
 
@@ -59,6 +52,7 @@ def run(
     target_mu: float,
     random_seed: int,
     argv: Sequence[str],
+    force: bool = False,
 ) -> int:
     """Replay ``inputs`` through the menu and write decisions, summary, plots and report."""
     job = _pipeline.Job(
@@ -72,18 +66,24 @@ def run(
         random_seed=random_seed,
         command=" ".join(argv),
     )
-    return _execute(job, out)
+    inputs_on_disk = [Path(p) for p in [*inputs, *signals] if Path(p).exists()]
+    for extra in (menu, scheme):
+        if extra is not None:
+            inputs_on_disk.append(Path(extra))
+    return _execute(job, out, force=force, protect=inputs_on_disk)
 
 
-def demo(out: Path, *, max_bx: int | None, random_seed: int) -> int:
+def demo(out: Path, *, max_bx: int | None, random_seed: int, force: bool = False) -> int:
     """The main job on the built-in default (see :func:`l1sim._pipeline.demo_job`)."""
     job = _pipeline.demo_job(max_bx=max_bx, random_seed=random_seed)
-    return _execute(job, out)
+    return _execute(job, out, force=force)
 
 
-def _execute(job: _pipeline.Job, out: Path) -> int:
-    """Run ``job`` into a staged directory that becomes ``out`` only when everything worked."""
-    with staged_directory(out) as staging:
+def _execute(
+    job: _pipeline.Job, out: Path, *, force: bool = False, protect: Sequence[Path] = ()
+) -> int:
+    """Run ``job`` into a staged directory whose files reach ``out`` only when everything worked."""
+    with staged_directory(out, force=force, protect=protect) as staging:
         summary = _pipeline.execute(job, staging / DECISIONS_NAME, progress=True, say=_say)
         write_summary(staging / SUMMARY_NAME, summary)
         _say("drawing plots and report")

@@ -1,52 +1,198 @@
-"""Output directories that appear complete or not at all.
+"""Output directories that appear complete or not at all, and never cost a user a file.
 
-Everything an l1sim command writes is built in a hidden temporary directory next to
-the target and renamed into place at the very end, so a failed or interrupted run
-never leaves a half-written report behind. Files written on their own (a report
-re-rendered into an existing directory) go through a temporary file and a rename.
+Everything an l1sim command writes is built in a hidden staging directory
+(``.NAME.partial-PID-…``) and moved into place at the very end, so a failed or
+interrupted run never leaves a half-written report behind.
+
+Re-running into an existing directory replaces only what l1sim itself wrote
+there: every output directory carries a ledger (``.l1sim-output.json``) listing
+its own files. A directory holding anything else is refused unless the user
+says ``--force``, and even then the other files are left untouched; an input of
+the current run is never replaced or removed. Staging directories left behind by
+a process that no longer exists (killed with SIGKILL, out of memory) are removed
+by the next run that finds them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from l1sim._errors import UserError
 from streams import atomic_output
 
-#: a directory holding one of these is recognised as an earlier l1sim output
-_OUTPUT_MARKERS = ("summary.json", "decisions.parquet", "report.html")
+#: the ledger of the files l1sim wrote into an output directory
+LEDGER_NAME = ".l1sim-output.json"
+#: names an l1sim output directory written before ledgers existed may hold
+_LEGACY_OUTPUTS = frozenset({"summary.json", "decisions.parquet", "report.html"})
+_STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?:partial|old)-(?P<pid>\d+)-[^/]*$")
 
 
-def _is_replaceable(path: Path) -> bool:
-    """Whether ``path`` may be replaced: absent, an empty directory or an l1sim output."""
-    if not path.exists():
-        return True
-    if not path.is_dir():
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a reused id counts as alive: keep its files)."""
+    if pid <= 0:
         return False
-    entries = {entry.name for entry in path.iterdir()}
-    return not entries or any(marker in entries for marker in _OUTPUT_MARKERS)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_staging(directory: Path, name: str | None = None) -> list[Path]:
+    """Remove staging directories in ``directory`` whose writing process is gone.
+
+    Only entries named as l1sim names its staging directories
+    (``.NAME.partial-PID-…`` / ``.NAME.old-PID-…``, optionally for one ``name``)
+    are considered, and only when no process ``PID`` exists. Returns what was removed.
+    """
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for entry in directory.iterdir():
+        match = _STAGING_PATTERN.match(entry.name)
+        if match is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        if name is not None and match["name"] != name:
+            continue
+        if _pid_alive(int(match["pid"])):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def read_ledger(directory: Path) -> frozenset[str] | None:
+    """The names l1sim wrote into ``directory``, or None when it has no ledger."""
+    path = directory / LEDGER_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        names = data["files"]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise TypeError("'files' is not a list of names")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(
+            f"{path}: unreadable ledger of l1sim's own files ({exc}); remove it by hand "
+            "if this directory is not an l1sim output"
+        ) from None
+    return frozenset(n for n in names if "/" not in n and n not in {"", ".", ".."})
+
+
+def owned_files(directory: Path) -> frozenset[str]:
+    """Names in ``directory`` that l1sim wrote (ledger, or the legacy output names)."""
+    ledger = read_ledger(directory)
+    present = {entry.name for entry in directory.iterdir()}
+    if ledger is not None:
+        return frozenset(ledger & present)
+    if present & _LEGACY_OUTPUTS:
+        legacy = {n for n in present if n in _LEGACY_OUTPUTS or n.endswith(".png")}
+        return frozenset(legacy)
+    return frozenset()
+
+
+def _foreign_files(directory: Path) -> list[str]:
+    """Entries of ``directory`` that l1sim did not write (staging leftovers excluded)."""
+    owned = owned_files(directory) | {LEDGER_NAME}
+    return sorted(
+        entry.name
+        for entry in directory.iterdir()
+        if entry.name not in owned and not _STAGING_PATTERN.match(entry.name)
+    )
+
+
+def _check_target(target: Path, force: bool, protect: Iterable[Path]) -> None:
+    """Refuse a target that is a file, holds foreign files (without force) or holds an input."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UserError(f"output directory {target} exists and is not a directory")
+    foreign = _foreign_files(target)
+    if foreign and not force:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise UserError(
+            f"output directory {target} holds files l1sim did not write ({shown}); choose "
+            "another --out, or add --force to write beside them (they are left untouched)"
+        )
+    replaced = {(target / name).resolve() for name in owned_files(target)}
+    for path in protect:
+        resolved = Path(path).resolve()
+        if resolved in replaced:
+            raise UserError(
+                f"{path} is an input of this run and an earlier output in {target}; "
+                "copy it elsewhere or choose another --out"
+            )
+
+
+def _write_ledger(directory: Path, names: Iterable[str]) -> None:
+    text = json.dumps({"files": sorted(set(names))}, indent=1) + "\n"
+    with atomic_output(directory / LEDGER_NAME) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def _make_staging(parent: Path, name: str, kind: str) -> Path:
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.{kind}-{os.getpid()}-", dir=parent))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; the result is a normal directory
+    return staging
+
+
+def _move_into(staging: Path, target: Path) -> None:
+    """Move every entry of ``staging`` into ``target``, replacing l1sim's own older files.
+
+    Older own files are first moved aside into a hidden directory inside ``target``;
+    if moving the new ones in fails, they are put back. The ledger ends up listing
+    the union of the kept own files and the new ones.
+    """
+    new = sorted(entry.name for entry in staging.iterdir())
+    old = sorted(owned_files(target))
+    retired = _make_staging(target, target.name, "old")
+    moved_in: list[str] = []
+    try:
+        for name in old:
+            (target / name).rename(retired / name)
+        for name in new:
+            (staging / name).rename(target / name)
+            moved_in.append(name)
+        _write_ledger(target, new)
+    except BaseException:
+        for name in moved_in:
+            with contextlib.suppress(OSError):
+                (target / name).rename(staging / name)
+        for name in old:
+            with contextlib.suppress(OSError):
+                (retired / name).rename(target / name)
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def staged_directory(target: Path) -> Iterator[Path]:
-    """Yield a fresh temporary directory that becomes ``target`` when the block succeeds.
+def staged_directory(
+    target: Path, *, force: bool = False, protect: Iterable[Path] = ()
+) -> Iterator[Path]:
+    """Yield a fresh staging directory whose contents become ``target`` when the block succeeds.
 
-    An existing ``target`` is replaced only when it is empty or an earlier l1sim
-    output (so ``l1sim demo`` can be re-run); anything else is refused rather than
-    deleted. On any exception the temporary directory, and any parent directories
-    created for it, are removed and the exception propagates.
+    ``target`` may be absent, empty, or an earlier l1sim output (its own files are
+    replaced, see the module docstring). A directory holding other files is refused
+    unless ``force``; ``protect`` lists the run's inputs, which are never replaced.
+    On any exception (including SIGTERM turned into one by the CLI) the staging
+    directory and any parent directories created for it are removed.
     """
     target = Path(target).absolute()
-    if not _is_replaceable(target):
-        raise UserError(
-            f"output directory {target} exists and is not an l1sim output; "
-            "choose another --out or remove it"
-        )
+    protect = list(protect)
+    remove_dead_staging(target.parent, target.name)
+    _check_target(target, force, protect)
     created_parents: list[Path] = []
     parent = target.parent
     while not parent.exists():
@@ -54,25 +200,48 @@ def staged_directory(target: Path) -> Iterator[Path]:
         parent = parent.parent
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-        staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; the result is a normal directory
+        staging = _make_staging(target.parent, target.name, "partial")
     except OSError as exc:
         raise UserError(f"cannot create output directory {target}: {exc.strerror}") from exc
     try:
         yield staging
+        _check_target(target, force, protect)  # the directory may have changed meanwhile
         if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            target.rename(retired / "old")
-            staging.rename(target)
-            shutil.rmtree(retired, ignore_errors=True)
+            _move_into(staging, target)
         else:
+            _write_ledger(staging, [entry.name for entry in staging.iterdir()])
             staging.rename(target)
-    except BaseException:
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        for created in created_parents:  # innermost first
-            with contextlib.suppress(OSError):
-                created.rmdir()
-        raise
+        if not target.exists():
+            for created in created_parents:  # innermost first; only if still empty
+                with contextlib.suppress(OSError):
+                    created.rmdir()
+
+
+@contextlib.contextmanager
+def staged_files(directory: Path) -> Iterator[Path]:
+    """Stage files to add to an existing l1sim output ``directory`` (e.g. a re-rendered report).
+
+    Yields a staging directory inside ``directory``; on success its files replace
+    l1sim's own files of the same names and l1sim's older files that were not
+    re-written (stale plots) are removed; the user's files are never touched.
+    """
+    directory = Path(directory)
+    remove_dead_staging(directory)
+    staging = _make_staging(directory, "report", "partial")
+    try:
+        yield staging
+        keep = owned_files(directory)
+        new = {entry.name for entry in staging.iterdir()}
+        stale = [n for n in keep - new if n.endswith(".png") or n == "report.html"]
+        for name in sorted(new):
+            (staging / name).replace(directory / name)
+        for name in stale:
+            (directory / name).unlink(missing_ok=True)
+        _write_ledger(directory, (keep - set(stale)) | new)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

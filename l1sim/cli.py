@@ -11,6 +11,9 @@ so a failed run leaves nothing behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -74,18 +77,30 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument(
         "-v",
         "--verbose",
+        "--debug",
         action="store_true",
         default=argparse.SUPPRESS,  # keep a -v given before the subcommand
         help="more output; tracebacks on errors",
     )
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="more output; tracebacks on errors"
+        "-v",
+        "--verbose",
+        "--debug",
+        action="store_true",
+        help="more output; tracebacks on errors",
+    )
+    overwrite = argparse.ArgumentParser(add_help=False)
+    overwrite.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out directory that also holds files l1sim did not write "
+        "(those files are left untouched; l1sim's own earlier files are replaced)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     demo = commands.add_parser(
         "demo",
-        parents=[verbosity],
+        parents=[verbosity, overwrite],
         help="the main job on the built-in default: synthetic background with pile-up, "
         "ADC2021-like signals, default menu, full report",
         description="Replay synthetic background with pile-up on the default filling scheme "
@@ -115,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        parents=[verbosity],
+        parents=[verbosity, overwrite],
         help="replay event files through a menu and write decisions, summary and report",
         description="Replay INPUT files (Parquet, ADC2021 HDF5, NanoAOD/tutorial ROOT, "
         "Dark Machines CSV, or a synthetic spec) bunch crossing by bunch crossing.",
@@ -213,7 +228,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     from l1sim import _commands  # noqa: PLC0415  (keeps --help and --version fast)
 
     if args.command == "demo":
-        return _commands.demo(args.out, max_bx=args.max_bx, random_seed=args.random_seed)
+        return _commands.demo(
+            args.out, max_bx=args.max_bx, random_seed=args.random_seed, force=args.force
+        )
     if args.command == "run":
         return _commands.run(
             inputs=args.inputs,
@@ -226,6 +243,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             target_mu=args.target_mu,
             random_seed=args.random_seed,
             argv=args.argv,
+            force=args.force,
         )
     if args.command == "rates":
         if len(args.target_rate) > 1 and len(args.target_rate) != len(args.seed):
@@ -241,28 +259,96 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)  # argparse guarantees a known command
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised like KeyboardInterrupt so every staging area is cleaned up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: the signal that asked this process to stop (an exception raised inside a numba
+#: kernel may reach us wrapped in a SystemError, so the signal is remembered here)
+_stop_signal: list[int] = []
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    _stop_signal.append(signum)
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> None:
+    """Batch systems stop jobs with SIGTERM (and a closed terminal sends SIGHUP)."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):  # not in the main thread
+            signal.signal(signum, _raise_terminated)
+
+
+def _error_line(exc: BaseException) -> str:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in message:
+        message = f"{exc.filename}: {message}"
+    return message
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (``l1sim ... | head``), send what is left to /dev/null."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``l1sim`` console script; returns the process exit status."""
+    """Entry point of the ``l1sim`` console script; returns the process exit status.
+
+    Exit status: 0 success, 1 an error (one line on stderr; ``--debug`` adds the
+    traceback), 2 bad command-line syntax, 130 interrupted (Ctrl-C), 128 + N on
+    signal N (SIGTERM 143, SIGHUP 129), 141 when stdout was closed (a pipe into
+    ``head``): quietly, as Unix tools do.
+    """
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
     args.argv = ["l1sim", *arguments]
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    _install_signal_handlers()
+    _stop_signal.clear()
     try:
         return _dispatch(args)
+    except BaseException as exc:  # noqa: BLE001  (signals, Ctrl-C and errors: one line each)
+        if _stop_signal and not isinstance(exc, SystemExit):
+            print(f"l1sim: stopped by {signal.Signals(_stop_signal[0]).name}", file=sys.stderr)
+            return 128 + _stop_signal[0]
+        return _report_failure(exc, verbose=bool(args.verbose))
+    finally:
+        for signum, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, handler)
+
+
+def _report_failure(exc: BaseException, *, verbose: bool) -> int:
+    """One line on stderr for ``exc`` and the exit status (see :func:`main`)."""
+    try:
+        raise exc
     except KeyboardInterrupt:
         print("l1sim: interrupted", file=sys.stderr)
         return 130
-    except (UserError, OSError, ValueError, KeyError, LookupError) as exc:
-        if args.verbose:
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
+    except (UserError, OSError, ValueError, KeyError, LookupError) as error:
+        if verbose:
             traceback.print_exc()
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if (
-            isinstance(exc, OSError)
-            and exc.filename is not None
-            and str(exc.filename) not in message
-        ):
-            message = f"{exc.filename}: {message}"
-        print(f"l1sim: error: {message}", file=sys.stderr)
+        print(f"l1sim: error: {_error_line(error)}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001  (the last line of defence: no traceback reaches a user)
+        if verbose:
+            traceback.print_exc()
+        print(
+            f"l1sim: error: internal error ({type(error).__name__}: {_error_line(error)}); "
+            "rerun with --debug for the traceback and report it",
+            file=sys.stderr,
+        )
         return 1
 
 

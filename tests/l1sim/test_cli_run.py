@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from l1sim._outdir import LEDGER_NAME
 from l1sim.cli import main
 
 ORBIT = 3564
@@ -57,7 +58,7 @@ def summary(run_dir: Path) -> dict[str, Any]:
 
 def test_run_writes_every_output(run_dir: Path) -> None:
     names = {p.name for p in run_dir.iterdir()}
-    assert names == {"decisions.parquet", "summary.json", "report.html", *PNGS}
+    assert names == {"decisions.parquet", "summary.json", "report.html", LEDGER_NAME, *PNGS}
     assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -167,7 +168,7 @@ def test_report_rerenders_a_run(run_dir: Path, tmp_path: Path) -> None:
     copy.mkdir()
     (copy / "summary.json").write_bytes((run_dir / "summary.json").read_bytes())
     assert main(["report", str(copy)]) == 0
-    assert {p.name for p in copy.iterdir()} == {"summary.json", "report.html", *PNGS}
+    assert {p.name for p in copy.iterdir()} == {"summary.json", "report.html", LEDGER_NAME, *PNGS}
 
 
 def test_run_reads_a_parquet_file_and_a_scheme(
@@ -207,7 +208,7 @@ def test_run_reads_a_parquet_file_and_a_scheme(
         ("missing scheme", "no-such-scheme.txt: no such filling scheme file"),
         ("empty input", "no events to replay"),
         ("empty signal", "signal A_4l: no events to replay"),
-        ("foreign out", "exists and is not an l1sim output"),
+        ("foreign out", "holds files l1sim did not write"),
     ],
 )
 def test_run_errors_leave_nothing(
