@@ -10,7 +10,6 @@ defaults) are re-derived with the same rules.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -203,12 +202,10 @@ def _softmax(layer: Any, common: dict[str, Any], input_type: Any) -> Layer:
         )
     exp_t = _attr_type(layer, "exp_table_t")
     inv_t = _attr_type(layer, "inv_table_t")
-    accum_named = layer.get_attr("accum_t")
-    if accum_named is None or accum_named.name == "model_default_t":
-        scale = math.ceil(math.log2(n_slice))
-        accum_t = make_type(exp_t.width + scale, exp_t.integer + scale, exp_t.signed)
-    else:
-        accum_t = _attr_type(layer, "accum_t")
+    # The config template declares ``typedef {accum_t.name} accum_t`` whatever the
+    # type is: the wider ``accum_t_str`` it derives for ``model_default_t`` is never
+    # written (hls4ml 1.3.0), so the accumulator is the resolved accum_t itself.
+    accum_t = _attr_type(layer, "accum_t")
     inv_named = layer.get_attr("inv_inp_t")
     inv_inp_t = (
         exp_t

@@ -66,14 +66,17 @@ def compile_keras(
 def compile_reference(
     hls4ml_module: Any,  # noqa: ARG001 - skips the test cleanly without hls4ml
     tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[str], Any]:
-    """compile_reference(name) -> compiled hls4ml model of a shared reference model."""
-    cache: dict[str, Any] = {}
+) -> Callable[..., Any]:
+    """compile_reference(name, precision="fixed<16,6>") -> compiled hls4ml model of a
+    shared reference model, converted with hls4ml's default (model-granularity)
+    configuration at that model precision."""
+    cache: dict[tuple[str, str], Any] = {}
 
-    def build(name: str) -> Any:
+    def build(name: str, precision: str = "fixed<16,6>") -> Any:
         if not REFERENCE_MODELS.is_dir():
             pytest.skip(f"reference models not found at {REFERENCE_MODELS}")
-        if name not in cache:
+        key = (name, precision)
+        if key not in cache:
             from hls4ml.converters import keras_v2_to_hls
 
             if name.endswith(".h5"):
@@ -90,13 +93,13 @@ def compile_reference(
                 IOType="io_parallel",
                 Backend="Vivado",
                 HLSConfig={
-                    "Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}
+                    "Model": {"Precision": precision, "ReuseFactor": 1, "Strategy": "Latency"}
                 },
             )
             hls_model = keras_v2_to_hls(config)
             hls_model.compile()
-            cache[name] = hls_model
-        return cache[name]
+            cache[key] = hls_model
+        return cache[key]
 
     return build
 
