@@ -8,6 +8,7 @@ package (``emulator/menus/default.yaml``). Both validate everything and raise
 from emulator.menu._load import default_menu, load_menu, menu_from_dict
 from emulator.menu._model import (
     COLLECTIONS,
+    DEFAULT_SLOTS,
     ETAPHI_LSB,
     NN_SCORES,
     NO_CANDIDATE,
@@ -18,10 +19,14 @@ from emulator.menu._model import (
     PairCuts,
     Seed,
     SeedKind,
+    raw_at_least,
+    raw_at_most,
 )
+from emulator.menu._nn import as_fixed, resolve_nn_seed
 
 __all__ = [
     "COLLECTIONS",
+    "DEFAULT_SLOTS",
     "ETAPHI_LSB",
     "NN_SCORES",
     "NO_CANDIDATE",
@@ -32,7 +37,11 @@ __all__ = [
     "PairCuts",
     "Seed",
     "SeedKind",
+    "as_fixed",
     "default_menu",
     "load_menu",
     "menu_from_dict",
+    "raw_at_least",
+    "raw_at_most",
+    "resolve_nn_seed",
 ]

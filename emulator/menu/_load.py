@@ -10,6 +10,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +29,9 @@ from emulator.menu._model import (
     Seed,
     SeedKind,
 )
+from emulator.menu._nn import resolve_nn_seed
 from emulator.rules import CMS_RULES, TriggerRule, prescale_factor_x100
+from streams.slots import ADC2021, FIELDS, SlotLayout
 
 __all__ = ["default_menu", "load_menu", "menu_from_dict"]
 
@@ -62,6 +65,7 @@ _KIND_FIELDS = {
         "scale_type",
         "out_type",
         "time",
+        "inputs",
     },
 }
 _PAIR_FIELDS = {f"{q}_{b}" for q in ("dr", "deta", "dphi", "mass") for b in ("min", "max")}
@@ -73,7 +77,18 @@ _TOP_FIELDS = {
     "defaults",
     "seeds",
 }
-_HARDWARE_FIELDS = {"pt", "eta", "phi", "eta_lsb", "phi_lsb", "sum", "lut_fraction_bits"}
+_HARDWARE_FIELDS = {
+    "pt",
+    "eta",
+    "phi",
+    "eta_lsb",
+    "phi_lsb",
+    "sum",
+    "lut_fraction_bits",
+    "quality",
+    "slots",
+}
+_INPUT_FIELDS = {"met", "slots", "fields", "constant_fraction_bits"}
 _DEFAULT_FIELDS = {"latency", "clock_mhz", "ii", "prescale"}
 
 T = TypeVar("T")
@@ -184,10 +199,14 @@ def _hardware(data: Any, where: _Where) -> HardwareTypes:
         phi_lsb=where.get(data, "phi_lsb", _positive, default.phi_lsb),
         sum=where.get(data, "sum", _fixed_type, default.sum),
         lut_fraction_bits=where.get(data, "lut_fraction_bits", _count, default.lut_fraction_bits),
+        quality=where.get(data, "quality", _fixed_type, default.quality),
+        slots=_slots(data.get("slots"), where),
     )
-    for name in ("pt", "sum"):
+    for name in ("pt", "sum", "quality"):
         if getattr(hardware, name).signed:
             raise where.error(f"hardware.{name}", "must be an unsigned type (ap_ufixed/ap_uint)")
+    if hardware.quality.frac != 0:
+        raise where.error("hardware.quality", "must be an integer type (e.g. ap_uint<8>)")
     for name in ("eta", "phi"):
         fixed_type = getattr(hardware, name)
         if fixed_type.width != fixed_type.integer or not fixed_type.signed:
@@ -195,6 +214,50 @@ def _hardware(data: Any, where: _Where) -> HardwareTypes:
     if not 0 <= hardware.lut_fraction_bits <= 16:
         raise where.error("hardware.lut_fraction_bits", "must be between 0 and 16")
     return hardware
+
+
+def _slots(data: Any, where: _Where) -> tuple[tuple[str, int], ...]:
+    """``slots: N`` (every collection) or ``slots: {jet: 12, muon: 8, ...}`` (others: 12)."""
+    default = HardwareTypes().slots
+    if data is None:
+        return default
+    if isinstance(data, Mapping):
+        where.check_fields(data, set(COLLECTIONS), "hardware.slots")
+        counts = {c: where.get(data, c, _positive_count, n) for c, n in default}
+        return tuple(counts.items())
+    count = where.get({"slots": data}, "hardware.slots", _positive_count, 0)
+    return tuple((c, count) for c, _ in default)
+
+
+def _input_layout(data: Any, where: _Where) -> tuple[SlotLayout, int | None]:
+    """A network seed's ``inputs``: ``ADC2021`` or {met, slots, fields, constant_fraction_bits}."""
+    if data is None or data == "ADC2021":
+        return ADC2021, None
+    if not isinstance(data, Mapping):
+        raise where.error("inputs", "expected 'ADC2021' or a mapping {met, slots, fields}")
+    where.check_fields(data, _INPUT_FIELDS, "inputs")
+    slots = data.get("slots", {})
+    if not isinstance(slots, Mapping):
+        raise where.error("inputs.slots", "expected a mapping such as {jet: 4, muon: 2}")
+    where.check_fields(slots, set(COLLECTIONS), "inputs.slots")
+    blocks = tuple((str(c), where.get(slots, str(c), _positive_count, 1)) for c in slots)
+    fields = data.get("fields", ["pt", "eta", "phi"])
+    if (
+        not isinstance(fields, list)
+        or not fields
+        or any(f not in FIELDS for f in fields)
+        or len(set(fields)) != len(fields)
+    ):
+        raise where.error(
+            "inputs.fields", f"expected a list of distinct fields from {list(FIELDS)}"
+        )
+    met = where.get(data, "met", _boolean, False)
+    if not met and not blocks:
+        raise where.error("inputs", "the layout has no slots (give 'slots' or met: true)")
+    bits = where.get(data, "constant_fraction_bits", _count, None)
+    if bits is not None and not 0 <= bits <= 30:
+        raise where.error("inputs.constant_fraction_bits", "must be between 0 and 30")
+    return SlotLayout("custom", blocks, met=met, fields=tuple(fields)), bits
 
 
 def _rules(data: Any, where: _Where) -> tuple[TriggerRule, ...]:
@@ -339,6 +402,10 @@ def _seed(
         out_type=where.get(data, "out_type", _fixed_type, None),
         time=where.get(data, "time", _number, 0.5),
     )
+    layout, bits = _input_layout(data.get("inputs"), where)
+    spec = replace(spec, inputs=layout)
+    if bits is not None:
+        spec = replace(spec, constant_fraction_bits=bits)
     if spec.score != "tagger" and spec.accum_type is None:
         raise where.error("accum_type", f"a {spec.score} score needs the accumulator type")
     return Seed(kind=SeedKind.NN, nn=spec, threshold=threshold, **common)
@@ -349,8 +416,9 @@ def menu_from_dict(
 ) -> Menu:
     """Build a :class:`Menu` from parsed YAML; ``base`` is where model paths are relative to.
 
-    With ``resolve_models`` the NN seeds' model files are opened to learn their
-    score types (see :mod:`emulator.seeds`); a missing file is a :class:`MenuError`.
+    With ``resolve_models`` the NN seeds' model files are opened once, checked
+    against the seed (input size, output element) and kept in the seed's
+    :class:`NNSpec` with the score type; a missing file is a :class:`MenuError`.
     """
     where = _Where(source)
     if not isinstance(data, Mapping):
@@ -371,8 +439,6 @@ def menu_from_dict(
         raise where.error("seeds", "expected a non-empty list of seeds")
     seeds = [_seed(item, i, defaults, base, source) for i, item in enumerate(seeds_data)]
     if resolve_models:
-        from emulator.seeds import resolve_nn_seed  # noqa: PLC0415  (seeds imports menu)
-
         seeds = [
             resolve_nn_seed(seed, source) if seed.kind is SeedKind.NN else seed for seed in seeds
         ]

@@ -14,12 +14,15 @@ import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from emulator.fixed import FixedType
 from emulator.rules import CMS_RULES, TriggerRule
+from streams.slots import ADC2021, SlotLayout
 
 __all__ = [
     "COLLECTIONS",
+    "DEFAULT_SLOTS",
     "ETAPHI_LSB",
     "NN_SCORES",
     "NO_CANDIDATE",
@@ -34,6 +37,10 @@ __all__ = [
 
 #: Object collections a seed can select from (the EventBatch collections).
 COLLECTIONS: tuple[str, ...] = ("egamma", "muon", "tau", "jet")
+
+#: Objects per collection the hardware receives, sorted by pT (the Phase-2 global
+#: trigger gets 12 per collection); the replay keeps exactly these.
+DEFAULT_SLOTS = 12
 
 #: Phase-2 correlator angle unit: π/720 rad per count.
 ETAPHI_LSB = math.pi / 720
@@ -94,6 +101,10 @@ class HardwareTypes:
     rounding to the nearest count and saturated to the type's range. ``sum`` is
     the type of HT and MET. ``lut_fraction_bits`` is the precision of the
     cosh/cos/sin lookup tables used for the invariant mass and the MET vector sum.
+    ``quality`` is the type of the objects' quality word (saturated on entry).
+    ``slots`` is the number of objects per collection the hardware receives, sorted
+    by decreasing pT (:data:`DEFAULT_SLOTS` = 12 for a collection not listed): the
+    replay truncates each collection to exactly these, as the upstream sorter does.
     """
 
     pt: FixedType = field(default_factory=lambda: FixedType.parse("ap_ufixed<14,12,AP_TRN,AP_SAT>"))
@@ -105,6 +116,14 @@ class HardwareTypes:
         default_factory=lambda: FixedType.parse("ap_ufixed<16,14,AP_TRN,AP_SAT>")
     )
     lut_fraction_bits: int = 10
+    quality: FixedType = field(
+        default_factory=lambda: FixedType.parse("ap_ufixed<8,8,AP_TRN,AP_SAT>")
+    )
+    slots: tuple[tuple[str, int], ...] = tuple((c, DEFAULT_SLOTS) for c in COLLECTIONS)
+
+    def slot_count(self, collection: str) -> int:
+        """Objects of ``collection`` the hardware receives per BX."""
+        return dict(self.slots).get(collection, DEFAULT_SLOTS)
 
 
 #: NN score names: autoencoder reconstruction MSE, latent Σμ², CNF ‖v(x, t)‖², tagger output.
@@ -115,9 +134,13 @@ NN_SCORES: tuple[str, ...] = ("ae_mse", "latent_mu2", "cnf_norm", "tagger")
 class NNSpec:
     """How an NN seed runs its network and turns the output into one raw score.
 
-    The network input is the ADC2021 slot layout of the BX (``streams.to_slots``:
-    MET, 4 e/gamma, 4 μ, 10 jets x (pT, η, φ) = 57 floats) times ``input_scale``,
-    quantized by the model's input layer. Scores (``emulator.nn.scores``):
+    The network input is ``inputs``, a :class:`streams.SlotLayout` (default
+    ADC2021: MET, 4 e/gamma, 4 μ, 10 jets x (pT, η, φ) = 57 values), computed from
+    the hardware integers of the BX's object slots: each value is its raw count
+    (pT in LSB of the pT type, η/φ in angle counts, quality) times a constant, the
+    count's unit times ``input_scale``, quantized to ``constant_fraction_bits``
+    fraction bits, then cast to the model's input type (its rounding and overflow).
+    See :mod:`emulator.plan`. Scores (``emulator.nn.scores``):
 
     * ``ae_mse``: reconstruction MSE between the quantized input and the output,
       differences in ``diff_type`` (default: the input type), squares summed in
@@ -138,8 +161,12 @@ class NNSpec:
     scale_type: FixedType | None = None
     out_type: FixedType | None = None
     time: float = 0.5
+    inputs: SlotLayout = ADC2021
+    constant_fraction_bits: int = 16
     #: type of the raw score; filled in when the model is opened
     score_type: FixedType | None = None
+    #: the emulator.nn Model, loaded once when the menu is read (not compared)
+    model: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -233,6 +260,12 @@ def resolve_seed(seed: Seed, hardware: HardwareTypes) -> Seed:
     else:
         if seed.nn is None or seed.nn.score_type is None:
             raise MenuError(f"seed {seed.name!r}: field 'model': the NN score type is unknown")
+        for collection, count in seed.nn.inputs.slots:
+            if count > hardware.slot_count(collection):
+                raise MenuError(
+                    f"seed {seed.name!r}: field 'inputs': {count} {collection} slots, but the "
+                    f"hardware receives {hardware.slot_count(collection)} (hardware.slots)"
+                )
         score_type = seed.nn.score_type
         threshold = seed.threshold if seed.threshold is not None else 0.0
     if seed.threshold_raw_override is not None:

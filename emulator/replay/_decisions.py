@@ -5,7 +5,9 @@ Columns (one row per BX): ``orbit``, ``bx``, ``colliding``, ``event_id``,
 ``fired.<seed>`` (score >= threshold), ``prescaled.<seed>`` (after the prescale
 counter), then ``final_or`` (OR of the prescaled unmasked seeds), ``dead`` (the
 trigger rules would veto an accept in this BX), ``vetoed`` (final_or and dead)
-and ``l1a`` (the L1 accept). The schema metadata key ``l1sim.decisions`` holds
+and ``l1a`` (the L1 accept), then per collection ``dropped.<collection>`` (objects
+of the BX beyond the hardware's slots, left out by the truncation; absent in
+files written before slots existed). The schema metadata key ``l1sim.decisions`` holds
 JSON with the menu name, each seed's score type, raw threshold, prescale, mask
 and latency, and the trigger rules.
 """
@@ -33,6 +35,7 @@ FORMAT_VERSION = 1
 
 _META_COLUMNS = ("orbit", "bx", "colliding", "event_id", "true_interactions", "n_vertices")
 _FLAG_COLUMNS = ("final_or", "dead", "vetoed", "l1a")
+_DROPPED = "dropped"
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,9 @@ class DecisionBatch:
 
     ``metadata`` is JSON-able: ``menu``, ``seeds`` (list of dicts with ``name``,
     ``kind``, ``score_type``, ``threshold_raw``, ``prescale``, ``masked``,
-    ``latency_bx``), ``rules`` and ``format_version``.
+    ``latency_bx``), ``rules``, ``slots`` and ``format_version``. ``dropped`` is
+    (n, len(dropped_collections)): objects per BX and collection beyond the
+    hardware's slots (empty when unknown).
     """
 
     orbit: NDArray[np.int64]
@@ -59,6 +64,13 @@ class DecisionBatch:
     vetoed: NDArray[np.bool_]
     l1a: NDArray[np.bool_]
     metadata: dict[str, Any] = field(default_factory=dict)
+    dropped: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    dropped_collections: tuple[str, ...] = ()
+
+    def dropped_totals(self, rows: NDArray[np.bool_] | None = None) -> dict[str, int]:
+        """Objects dropped by the slot truncation per collection (over ``rows``, default all)."""
+        values = self.dropped if rows is None else self.dropped[rows]
+        return {c: int(values[:, k].sum()) for k, c in enumerate(self.dropped_collections)}
 
     def __len__(self) -> int:
         return int(self.orbit.shape[0])
@@ -115,6 +127,8 @@ class DecisionBatch:
                 columns[f"{prefix}.{name}"] = values[:, i]
         for name in _FLAG_COLUMNS:
             columns[name] = getattr(self, name)
+        for k, collection in enumerate(self.dropped_collections):
+            columns[f"{_DROPPED}.{collection}"] = self.dropped[:, k]
         table = pa.table(columns)
         meta = {**self.metadata, "format_version": FORMAT_VERSION}
         return table.replace_schema_metadata({METADATA_KEY: json.dumps(meta).encode()})
@@ -130,7 +144,18 @@ def concat_decisions(parts: Iterable[DecisionBatch]) -> DecisionBatch:
         name: np.concatenate([getattr(p, name) for p in parts])
         for name in (*_META_COLUMNS, "scores", "fired", "prescaled", *_FLAG_COLUMNS)
     }
-    return DecisionBatch(seed_names=first.seed_names, metadata=first.metadata, **fields)
+    collections = first.dropped_collections
+    if all(p.dropped_collections == collections for p in parts):
+        dropped = np.concatenate([p.dropped for p in parts])
+    else:
+        collections, dropped = (), np.zeros((0, 0), np.int64)
+    return DecisionBatch(
+        seed_names=first.seed_names,
+        metadata=first.metadata,
+        dropped=dropped,
+        dropped_collections=collections,
+        **fields,
+    )
 
 
 def write_decisions(batches: Iterable[DecisionBatch], path: str | Path) -> int:
@@ -185,6 +210,14 @@ def read_decisions(path: str | Path) -> DecisionBatch:
             return np.zeros((table.num_rows, 0), dtype)
         return np.stack([column(f"{prefix}.{n}", dtype) for n in names], axis=1)
 
+    collections = tuple(
+        c[len(_DROPPED) + 1 :] for c in table.column_names if c.startswith(f"{_DROPPED}.")
+    )
+    dropped = (
+        np.stack([column(f"{_DROPPED}.{c}", np.int64) for c in collections], axis=1)
+        if collections
+        else np.zeros((0, 0), np.int64)
+    )
     return DecisionBatch(
         orbit=column("orbit", np.int64),
         bx=column("bx", np.int32),
@@ -201,4 +234,6 @@ def read_decisions(path: str | Path) -> DecisionBatch:
         vetoed=column("vetoed", np.bool_),
         l1a=column("l1a", np.bool_),
         metadata=metadata,
+        dropped=dropped,
+        dropped_collections=collections,
     )

@@ -20,9 +20,10 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 from emulator.menu import Menu
+from emulator.plan import MenuPlan, build_plan
 from emulator.replay._decisions import DecisionBatch
 from emulator.rules import PrescaleState, TriggerRuleState
-from emulator.seeds import SeedEvaluator
+from emulator.seeds import SeedEvaluator, hardware_slots
 from emulator.timing import latency_bx, timing_report
 from streams import EventBatch
 from streams.timeline import BX_PER_ORBIT
@@ -31,9 +32,17 @@ __all__ = ["BX_PER_ORBIT", "decisions_metadata", "run"]
 
 
 def decisions_metadata(menu: Menu) -> dict[str, Any]:
-    """JSON-able description of the menu stored with the decisions."""
+    """JSON-able description of the menu stored with the decisions.
+
+    ``slots`` gives the objects per collection the hardware receives (the replay
+    keeps exactly these, the highest-pT first).
+    """
     return {
         "menu": menu.name,
+        "slots": {
+            collection: menu.hardware.slot_count(collection)
+            for collection, _ in menu.hardware.slots
+        },
         "seeds": [
             {
                 "name": seed.name,
@@ -72,15 +81,20 @@ class _Clock:
 
 
 def run(
-    stream: Iterable[EventBatch], menu: Menu, *, progress: bool = False
+    stream: Iterable[EventBatch], menu: Menu | MenuPlan, *, progress: bool = False
 ) -> Iterator[DecisionBatch]:
     """Replay ``stream`` through ``menu`` and yield one :class:`DecisionBatch` per chunk.
 
     The trigger rules need increasing BX numbers: place events on a timeline
     (``streams.timeline.place``) for realistic deadtime; unplaced events are
-    taken as consecutive BX. ``progress`` shows a progress bar (in BX).
+    taken as consecutive BX. ``progress`` shows a progress bar (in BX). Each
+    BX's collections are cut to the hardware's object slots first; the batch's
+    ``dropped`` array counts, per BX and collection, the objects left out.
     """
-    evaluator = SeedEvaluator(menu)
+    plan = menu if isinstance(menu, MenuPlan) else build_plan(menu)
+    menu = plan.menu
+    evaluator = SeedEvaluator(plan)
+    collections = tuple(slot.collection for slot in plan.slots)
     thresholds = np.array([seed.threshold_raw for seed in menu.seeds], np.int64)
     unmasked = np.array([not seed.masked for seed in menu.seeds], np.bool_)
     prescaler = PrescaleState([seed.prescale for seed in menu.seeds])
@@ -92,7 +106,8 @@ def run(
         for batch in stream:
             if len(batch) == 0:
                 continue
-            scores = evaluator.scores(batch)
+            slots = hardware_slots(batch, plan)
+            scores = evaluator.scores_of(slots)
             fired = scores >= thresholds[np.newaxis, :]
             prescaled = prescaler.apply(fired)
             final_or: NDArray[np.bool_] = np.asarray(
@@ -116,6 +131,8 @@ def run(
                 vetoed=final_or & dead,
                 l1a=accept,
                 metadata=metadata,
+                dropped=np.stack([slots.collections[c].dropped for c in collections], axis=1),
+                dropped_collections=collections,
             )
     finally:
         bar.close()

@@ -1,10 +1,12 @@
-"""Compute every seed's raw score for a chunk of BX, in the menu's hardware types.
+"""Compute every seed's raw score for a chunk of BX from the seed plan.
 
 Inputs are quantized once per chunk and collection: pT with the pT type's own
 float → fixed conversion (``ap_ufixed<14,12,AP_TRN,AP_SAT>`` by default), η and
 φ by rounding to the nearest count (half away from zero, as CMSSW's
-``l1ct::Scales::makeGlbEta``) and saturating to the angle type. The cut values
-of each seed are converted to integers once, when the evaluator is built.
+``l1ct::Scales::makeGlbEta``) and saturating to the angle type, quality with the
+quality type (saturating by default). Each collection is then cut to the
+hardware's object slots (:func:`hardware_slots`); every kernel reads only these
+slots and the :class:`emulator.plan.MenuPlan`.
 """
 
 from __future__ import annotations
@@ -15,24 +17,37 @@ import numpy as np
 from numpy.typing import NDArray
 
 from emulator.fixed import FixedType
-from emulator.menu import HardwareTypes, Menu, MenuError, PairCuts, Seed, SeedKind
-from emulator.menu._model import raw_at_least, raw_at_most
+from emulator.menu import Menu
+from emulator.plan import (
+    BxSlots,
+    CollectionSlots,
+    MenuPlan,
+    PlanKind,
+    SeedPlan,
+    build_plan,
+    round_half_away,
+)
 from emulator.seeds import _kernels
-from emulator.seeds._luts import SeedLuts, build_luts, round_half_away
 from emulator.seeds._nn import NNScorer
-from streams import EventBatch, Objects, to_slots
+from streams import EventBatch, Objects
 
-__all__ = ["QuantizedObjects", "SeedEvaluator", "quantize_angle", "quantize_objects"]
+__all__ = [
+    "QuantizedObjects",
+    "SeedEvaluator",
+    "hardware_slots",
+    "quantize_angle",
+    "quantize_objects",
+]
 
-_NO_CUT = -1
-_MAX_INT = np.iinfo(np.int64).max
+#: what the kernels take for "no η cut" (every count passes)
+_NO_ETA_CUT = int(np.iinfo(np.int64).max)
 
 
 def quantize_angle(
     values: NDArray[np.floating], lsb: float, angle_type: FixedType
 ) -> NDArray[np.int64]:
     """Angle [rad] → integer counts of ``lsb``: round half away from zero, then saturate."""
-    counts = round_half_away(np.asarray(values, np.float64) / lsb)
+    counts = round_half_away(np.nan_to_num(np.asarray(values, np.float64)) / lsb)
     return np.clip(counts, angle_type.min_raw, angle_type.max_raw)
 
 
@@ -44,150 +59,135 @@ class QuantizedObjects:
     pt: NDArray[np.int64]
     eta: NDArray[np.int64]
     phi: NDArray[np.int64]
-    quality: NDArray[np.int32]
+    quality: NDArray[np.int64]
 
 
-def quantize_objects(objects: Objects, hardware: HardwareTypes) -> QuantizedObjects:
-    """Quantize a collection to the menu's pT, η and φ types."""
+def quantize_objects(objects: Objects, plan: MenuPlan) -> QuantizedObjects:
+    """Quantize a collection to the plan's pT, η, φ and quality types."""
+    hardware = plan.menu.hardware
     return QuantizedObjects(
         offsets=np.ascontiguousarray(objects.offsets, np.int64),
-        pt=np.ascontiguousarray(hardware.pt.quantize(np.asarray(objects.pt, np.float64)), np.int64),
-        eta=quantize_angle(objects.eta, hardware.eta_lsb, hardware.eta),
-        phi=quantize_angle(objects.phi, hardware.phi_lsb, hardware.phi),
-        quality=np.ascontiguousarray(objects.quality, np.int32),
+        pt=np.ascontiguousarray(
+            plan.pt_type.quantize(np.asarray(objects.pt, np.float64)), np.int64
+        ),
+        eta=quantize_angle(objects.eta, hardware.eta_lsb, plan.eta_type),
+        phi=quantize_angle(objects.phi, hardware.phi_lsb, plan.phi_type),
+        quality=np.ascontiguousarray(
+            plan.quality_type.quantize(np.asarray(objects.quality, np.float64)), np.int64
+        ),
     )
 
 
-def _eta_limit(seed: Seed, hardware: HardwareTypes) -> int:
-    if seed.eta_max is None:
-        return int(_MAX_INT)
-    return raw_at_most(seed.eta_max, hardware.eta_lsb)
+def _slots(objects: QuantizedObjects, count: int) -> CollectionSlots:
+    n = objects.offsets.shape[0] - 1
+    pt, eta, phi, quality = (np.zeros((n, count), np.int64) for _ in range(4))
+    valid = np.zeros((n, count), np.bool_)
+    dropped = np.zeros(n, np.int64)
+    _kernels.fill_slots_kernel(
+        objects.offsets, objects.pt, objects.eta, objects.phi, objects.quality,
+        pt, eta, phi, quality, valid, dropped,
+    )  # fmt: skip
+    return CollectionSlots(pt, eta, phi, quality, valid, dropped)
 
 
-def _pair_limits(seed: Seed, pair: PairCuts, hardware: HardwareTypes) -> NDArray[np.int64]:
-    """Integer limits [Δη lo, hi, Δφ lo, hi, ΔR² lo, hi, m² lo, hi] (-1 = no cut)."""
-    eta_lsb, phi_lsb = hardware.eta_lsb, hardware.phi_lsb
-    if (pair.dr_min is not None or pair.dr_max is not None) and not np.isclose(eta_lsb, phi_lsb):
-        raise MenuError(f"seed {seed.name!r}: field 'pair': ΔR cuts need equal η and φ units")
-    mass_unit = hardware.pt.lsb**2 * 2.0**-hardware.lut_fraction_bits
+def hardware_slots(batch: EventBatch, plan: MenuPlan) -> BxSlots:
+    """The BX as the hardware receives it: every collection in its slots, and the MET word.
 
-    def low(value: float | None, unit: float, power: int = 1) -> int:
-        return _NO_CUT if value is None else raw_at_least(value**power, unit)
-
-    def high(value: float | None, unit: float, power: int = 1) -> int:
-        return _NO_CUT if value is None else raw_at_most(value**power, unit)
-
-    return np.array(
-        [
-            low(pair.deta_min, eta_lsb),
-            high(pair.deta_max, eta_lsb),
-            low(pair.dphi_min, phi_lsb),
-            high(pair.dphi_max, phi_lsb),
-            low(pair.dr_min, eta_lsb**2, 2),
-            high(pair.dr_max, eta_lsb**2, 2),
-            low(pair.mass_min, mass_unit, 2),
-            high(pair.mass_max, mass_unit, 2),
-        ],
-        np.int64,
+    A collection keeps its ``count`` highest raw-pT objects (ties: input order);
+    ``CollectionSlots.dropped`` counts the rest. The MET word is the event's MET
+    in the ``sum`` type and its φ in counts.
+    """
+    n = len(batch)
+    collections = {}
+    for slot in plan.slots:
+        objects = batch.objects.get(slot.collection) or Objects.empty(n)
+        collections[slot.collection] = _slots(quantize_objects(objects, plan), slot.count)
+    met = np.nan_to_num(np.asarray(batch.met_pt, np.float64), nan=0.0)
+    return BxSlots(
+        collections=collections,
+        met_pt=np.ascontiguousarray(plan.met_type.quantize(met), np.int64),
+        met_phi=quantize_angle(batch.met_phi, plan.menu.hardware.phi_lsb, plan.phi_type),
     )
 
 
 class SeedEvaluator:
-    """Computes the raw scores of all seeds of a menu, chunk by chunk.
+    """Computes the raw scores of all seeds of a plan, chunk by chunk.
 
-    Built once per replay: it converts the cuts to integers, builds the lookup
-    tables and loads the NN models. :meth:`scores` then returns an
-    (n_records, n_seeds) int64 array in menu order.
+    Built once per replay from a :class:`MenuPlan` (or a menu, whose plan it
+    builds). :meth:`scores` returns an (n_records, n_seeds) int64 array in menu
+    order; :meth:`scores_of` does the same from slots already built.
     """
 
-    def __init__(self, menu: Menu) -> None:
-        self.menu = menu
-        self.hardware = menu.hardware
-        self.luts: SeedLuts = build_luts(menu.hardware)
-        self._nn = {seed.name: NNScorer(seed) for seed in menu.seeds if seed.kind is SeedKind.NN}
-        self._pair_limits = {
-            seed.name: _pair_limits(seed, seed.pair or PairCuts(), menu.hardware)
-            for seed in menu.seeds
-            if seed.kind is SeedKind.OBJECTS and seed.multiplicity == 2
-        }
+    def __init__(self, plan: MenuPlan | Menu) -> None:
+        self.plan = plan if isinstance(plan, MenuPlan) else build_plan(plan)
+        self._nn = {seed.name: NNScorer(seed.nn) for seed in self.plan.seeds if seed.nn is not None}
 
     def scores(self, batch: EventBatch) -> NDArray[np.int64]:
-        """Raw scores, shape (len(batch), n_seeds), in the order of ``menu.seeds``."""
-        n = len(batch)
-        out = np.empty((n, len(self.menu.seeds)), np.int64)
-        quantized: dict[str, QuantizedObjects] = {}
-        slots = to_slots(batch) if self._nn else None
+        """Raw scores, shape (len(batch), n_seeds), in the order of the plan's seeds."""
+        return self.scores_of(hardware_slots(batch, self.plan))
 
-        def collection(name: str) -> QuantizedObjects:
-            if name not in quantized:
-                objects = batch.objects.get(name) or Objects.empty(n)
-                quantized[name] = quantize_objects(objects, self.hardware)
-            return quantized[name]
-
-        for column, seed in enumerate(self.menu.seeds):
+    def scores_of(self, slots: BxSlots) -> NDArray[np.int64]:
+        """Raw scores from the BX's hardware slots."""
+        n = len(slots)
+        out = np.empty((n, len(self.plan.seeds)), np.int64)
+        for seed in self.plan.seeds:
             target = np.empty(n, np.int64)
-            if seed.kind is SeedKind.OBJECTS:
-                self._objects(seed, collection(seed.collections[0]), target)
-            elif seed.kind is SeedKind.HT:
-                self._ht(seed, collection(seed.collections[0]), target)
-            elif seed.kind is SeedKind.MET:
-                if seed.met_source == "event":
-                    met = np.asarray(batch.met_pt, np.float64)
-                    target[:] = self.hardware.sum.quantize(np.nan_to_num(met, nan=0.0))
-                else:
-                    self._met(seed, [collection(c) for c in seed.collections], target)
+            if seed.kind is PlanKind.LEADING:
+                self._leading(seed, slots.collections[seed.collections[0]], target)
+            elif seed.kind is PlanKind.PAIR:
+                self._pair(seed, slots.collections[seed.collections[0]], target)
+            elif seed.kind is PlanKind.HT:
+                self._ht(seed, slots.collections[seed.collections[0]], target)
+            elif seed.kind is PlanKind.MET_OBJECTS:
+                self._met(seed, [slots.collections[c] for c in seed.collections], target)
+            elif seed.kind is PlanKind.MET_EVENT:
+                target[:] = slots.met_pt
             else:
-                target[:] = self._nn[seed.name].scores(batch, slots)
-            out[:, column] = target
+                target[:] = self._nn[seed.name].scores(slots)
+            out[:, seed.index] = target
         return out
 
     # ------------------------------------------------------------------ kinds
-    def _objects(self, seed: Seed, objects: QuantizedObjects, target: NDArray[np.int64]) -> None:
-        legs = np.array(
-            [raw_at_least(t, self.hardware.pt.lsb) for t in seed.pt_thresholds], np.int64
-        )
-        eta_max = _eta_limit(seed, self.hardware)
-        if seed.multiplicity == 2:
-            _kernels.pair_kernel(
-                objects.offsets, objects.pt, objects.eta, objects.phi, objects.quality,
-                int(legs[0]), eta_max, seed.min_quality, self._pair_limits[seed.name],
-                self.luts.half_turn, self.luts.cosh, self.luts.cos, target,
-            )  # fmt: skip
-        else:
-            _kernels.leading_objects_kernel(
-                objects.offsets, objects.pt, objects.eta, objects.quality,
-                legs, eta_max, seed.min_quality, target,
-            )  # fmt: skip
+    @staticmethod
+    def _eta_max(seed: SeedPlan) -> int:
+        return _NO_ETA_CUT if seed.cut.eta_max is None else seed.cut.eta_max
 
-    def _wide_pt_type(self) -> FixedType:
-        """Accumulator type for sums of pT: the pT LSB with integer bits to spare."""
-        pt = self.hardware.pt
-        return FixedType(62, 62 - pt.frac, signed=True)
+    def _leading(self, seed: SeedPlan, c: CollectionSlots, target: NDArray[np.int64]) -> None:
+        _kernels.leading_objects_kernel(
+            c.pt, c.eta, c.quality, c.valid, np.array(seed.legs, np.int64),
+            self._eta_max(seed), seed.cut.min_quality, target,
+        )  # fmt: skip
 
-    def _ht(self, seed: Seed, objects: QuantizedObjects, target: NDArray[np.int64]) -> None:
-        pt_min = raw_at_least(seed.object_pt_min, self.hardware.pt.lsb)
-        _kernels.ht_kernel(
-            objects.offsets,
-            objects.pt,
-            objects.eta,
-            pt_min,
-            _eta_limit(seed, self.hardware),
+    def _pair(self, seed: SeedPlan, c: CollectionSlots, target: NDArray[np.int64]) -> None:
+        assert seed.pair is not None
+        luts = self.plan.luts
+        _kernels.pair_kernel(
+            c.pt, c.eta, c.phi, c.quality, c.valid, seed.legs[0], self._eta_max(seed),
+            seed.cut.min_quality, seed.pair.as_array(), luts.half_turn, luts.cosh, luts.cos,
             target,
-        )
-        target[:] = self.hardware.sum.cast(target, self._wide_pt_type())
+        )  # fmt: skip
+
+    def _ht(self, seed: SeedPlan, c: CollectionSlots, target: NDArray[np.int64]) -> None:
+        assert seed.sum_type is not None
+        _kernels.ht_kernel(
+            c.pt, c.eta, c.quality, c.valid, seed.cut.pt_min, self._eta_max(seed),
+            seed.cut.min_quality, target,
+        )  # fmt: skip
+        target[:] = seed.score_type.cast(target, seed.sum_type)
 
     def _met(
-        self, seed: Seed, collections: list[QuantizedObjects], target: NDArray[np.int64]
+        self, seed: SeedPlan, collections: list[CollectionSlots], target: NDArray[np.int64]
     ) -> None:
+        assert seed.luts is not None
+        assert seed.sum_type is not None
         n = target.shape[0]
         px = np.zeros(n, np.int64)
         py = np.zeros(n, np.int64)
-        pt_min = raw_at_least(seed.object_pt_min, self.hardware.pt.lsb)
-        eta_max = _eta_limit(seed, self.hardware)
-        for objects in collections:
+        luts = seed.luts
+        for c in collections:
             _kernels.vector_sum_kernel(
-                objects.offsets, objects.pt, objects.eta, objects.phi, pt_min, eta_max,
-                self.luts.phi_offset, self.luts.cos_phi, self.luts.sin_phi, px, py,
+                c.pt, c.eta, c.phi, c.quality, c.valid, seed.cut.pt_min, self._eta_max(seed),
+                seed.cut.min_quality, luts.phi_offset, luts.cos_phi, luts.sin_phi, px, py,
             )  # fmt: skip
-        _kernels.magnitude_kernel(px, py, self.luts.fraction_bits, target)
-        target[:] = self.hardware.sum.cast(target, self._wide_pt_type())
+        _kernels.magnitude_kernel(px, py, luts.fraction_bits, target)
+        target[:] = seed.score_type.cast(target, seed.sum_type)

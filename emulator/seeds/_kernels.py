@@ -1,8 +1,10 @@
-"""numba kernels of the cut-based seeds, on quantized integer inputs.
+"""numba kernels of the cut-based seeds, on the hardware's fixed object slots.
 
-Every kernel receives the raw integers of one collection (jagged: ``offsets``
-plus flat arrays) and the integer cut values, and fills one raw score per record.
-Lookup tables are passed in as arrays (numba would freeze globals).
+Every kernel receives one collection as dense ``(n_bx, slots)`` raw integer arrays
+(decreasing pT per row, empty slots not ``valid``) and the integer cut values of a
+:class:`emulator.plan.SeedPlan`, and fills one raw score per BX. Lookup tables are
+passed in as arrays (numba would freeze globals). ``fill_slots_kernel`` builds the
+slots from jagged objects: the top-n by raw pT, exactly what the firmware receives.
 """
 
 from __future__ import annotations
@@ -11,8 +13,69 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-#: Raw score of a record in which nothing passes (see emulator.menu.NO_CANDIDATE).
+#: Raw score of a BX in which nothing passes (see emulator.plan.NO_CANDIDATE).
 _NONE = -1
+#: "no limit" in the pair limit array (see emulator.plan.NO_LIMIT).
+_NO_LIMIT = -1
+
+
+@nb.njit(cache=True)
+def fill_slots_kernel(
+    offsets: NDArray[np.int64],
+    pt: NDArray[np.int64],
+    eta: NDArray[np.int64],
+    phi: NDArray[np.int64],
+    quality: NDArray[np.int64],
+    out_pt: NDArray[np.int64],
+    out_eta: NDArray[np.int64],
+    out_phi: NDArray[np.int64],
+    out_quality: NDArray[np.int64],
+    out_valid: NDArray[np.bool_],
+    dropped: NDArray[np.int64],
+) -> None:
+    """Copy the ``slots`` highest raw-pT objects of each record into zeroed slot arrays.
+
+    Order: decreasing raw pT; equal raw pT keep their input order (a stable sort),
+    so a record already sorted by pT (as streams deliver them) keeps its first
+    ``slots`` objects. ``dropped`` counts the objects left out.
+    """
+    n_slots = out_pt.shape[1]
+    for i in range(offsets.shape[0] - 1):
+        start, stop = offsets[i], offsets[i + 1]
+        count = stop - start
+        kept = min(count, n_slots)
+        dropped[i] = count - kept
+        ordered = True
+        for j in range(start + 1, stop):
+            if pt[j] > pt[j - 1]:
+                ordered = False
+                break
+        if ordered:
+            for k in range(kept):
+                j = start + k
+                out_pt[i, k], out_eta[i, k], out_phi[i, k] = pt[j], eta[j], phi[j]
+                out_quality[i, k] = quality[j]
+                out_valid[i, k] = True
+            continue
+        taken = np.zeros(count, np.bool_)
+        for k in range(kept):
+            best = -1
+            for j in range(count):  # strict '>' keeps the earliest of equal pT
+                if not taken[j] and (best < 0 or pt[start + j] > pt[start + best]):
+                    best = j
+            taken[best] = True
+            j = start + best
+            out_pt[i, k], out_eta[i, k], out_phi[i, k] = pt[j], eta[j], phi[j]
+            out_quality[i, k] = quality[j]
+            out_valid[i, k] = True
+
+
+@nb.njit(cache=True, inline="always")
+def _passes(
+    valid: bool, pt: int, eta: int, quality: int, pt_min: int, eta_max: int, min_quality: int
+) -> bool:
+    """The object cut of emulator.plan.ObjectCut (eta_max = int64 max: no η cut)."""
+    return valid and pt >= pt_min and abs(eta) <= eta_max and quality >= min_quality
 
 
 @nb.njit(cache=True, inline="always")
@@ -26,10 +89,10 @@ def _wrapped_dphi(phi_a: int, phi_b: int, half_turn: int) -> int:
 
 @nb.njit(cache=True)
 def leading_objects_kernel(
-    offsets: NDArray[np.int64],
     pt: NDArray[np.int64],
     eta: NDArray[np.int64],
-    quality: NDArray[np.int32],
+    quality: NDArray[np.int64],
+    valid: NDArray[np.bool_],
     leg_thresholds: NDArray[np.int64],
     eta_max: int,
     min_quality: int,
@@ -37,19 +100,20 @@ def leading_objects_kernel(
 ) -> None:
     """Score = pT of the n-th leading passing object, provided the legs before it pass.
 
-    n = ``len(leg_thresholds)`` (decreasing raw pT thresholds). An object passes
-    when ``|eta| <= eta_max`` and ``quality >= min_quality``. With the passing
+    n = ``len(leg_thresholds)`` (decreasing raw pT thresholds). With the passing
     pT sorted as p1 >= p2 >= ..., the score is p_n when p_k >= t_k for every
     k < n, else -1; the seed fires when the score is >= t_n.
     """
     n_legs = leg_thresholds.shape[0]
     top = np.empty(n_legs, np.int64)
-    for i in range(offsets.shape[0] - 1):
+    for i in range(pt.shape[0]):
         found = 0
-        for j in range(offsets[i], offsets[i + 1]):
-            if abs(eta[j]) > eta_max or quality[j] < min_quality:
+        for j in range(pt.shape[1]):
+            if not _passes(
+                valid[i, j], pt[i, j], eta[i, j], quality[i, j], 0, eta_max, min_quality
+            ):
                 continue
-            value = pt[j]
+            value = pt[i, j]
             # insertion into the descending top-n list
             if found < n_legs:
                 k = found
@@ -74,11 +138,11 @@ def leading_objects_kernel(
 
 @nb.njit(cache=True)
 def pair_kernel(
-    offsets: NDArray[np.int64],
     pt: NDArray[np.int64],
     eta: NDArray[np.int64],
     phi: NDArray[np.int64],
-    quality: NDArray[np.int32],
+    quality: NDArray[np.int64],
+    valid: NDArray[np.bool_],
     lead_threshold: int,
     eta_max: int,
     min_quality: int,
@@ -90,49 +154,52 @@ def pair_kernel(
 ) -> None:
     """Score = max over passing pairs of the sub-leading pT (-1 when no pair passes).
 
-    A pair passes when both objects pass the |η| and quality cuts, the harder one
-    has ``pT >= lead_threshold`` and the pair conditions hold. ``cuts`` holds the
-    integer limits [Δη min, Δη max, Δφ min, Δφ max, ΔR² min, ΔR² max, m² min, m² max]
-    in counts, counts², and pT-LSB² · 2^-F for the mass (-1 = no cut). The mass is
-    m² = 2 · pT_a · pT_b · (cosh_lut[|Δη|] - cos_lut[|Δφ|]), all integers.
+    A pair passes when both objects pass the cut, the harder one has
+    ``pT >= lead_threshold`` and the pair conditions hold. ``cuts`` is
+    ``PairLimits.as_array()``: [Δη lo, hi, Δφ lo, hi, ΔR² lo, hi, m² lo, hi]
+    (-1 = no limit). m² = 2 · pT_a · pT_b · (cosh_lut[|Δη|] - cos_lut[|Δφ|]).
     """
     deta_lo, deta_hi, dphi_lo, dphi_hi = cuts[0], cuts[1], cuts[2], cuts[3]
     dr2_lo, dr2_hi, m2_lo, m2_hi = cuts[4], cuts[5], cuts[6], cuts[7]
-    need_mass = m2_lo >= 0 or m2_hi >= 0
+    need_mass = m2_lo != _NO_LIMIT or m2_hi != _NO_LIMIT
     last_lut = cosh_lut.shape[0] - 1
-    for i in range(offsets.shape[0] - 1):
+    n_slots = pt.shape[1]
+    for i in range(pt.shape[0]):
         best = _NONE
-        start, stop = offsets[i], offsets[i + 1]
-        for a in range(start, stop):
-            if abs(eta[a]) > eta_max or quality[a] < min_quality:
+        for a in range(n_slots):
+            if not _passes(
+                valid[i, a], pt[i, a], eta[i, a], quality[i, a], 0, eta_max, min_quality
+            ):
                 continue
-            for b in range(a + 1, stop):
-                if abs(eta[b]) > eta_max or quality[b] < min_quality:
+            for b in range(a + 1, n_slots):
+                if not _passes(
+                    valid[i, b], pt[i, b], eta[i, b], quality[i, b], 0, eta_max, min_quality
+                ):
                     continue
-                high = max(pt[a], pt[b])
-                low = min(pt[a], pt[b])
+                high = max(pt[i, a], pt[i, b])
+                low = min(pt[i, a], pt[i, b])
                 if high < lead_threshold or low <= best:
                     continue
-                deta = abs(eta[a] - eta[b])
-                dphi = _wrapped_dphi(phi[a], phi[b], half_turn)
-                if deta_lo >= 0 and deta < deta_lo:
+                deta = abs(eta[i, a] - eta[i, b])
+                dphi = _wrapped_dphi(phi[i, a], phi[i, b], half_turn)
+                if deta_lo != _NO_LIMIT and deta < deta_lo:
                     continue
-                if deta_hi >= 0 and deta > deta_hi:
+                if deta_hi != _NO_LIMIT and deta > deta_hi:
                     continue
-                if dphi_lo >= 0 and dphi < dphi_lo:
+                if dphi_lo != _NO_LIMIT and dphi < dphi_lo:
                     continue
-                if dphi_hi >= 0 and dphi > dphi_hi:
+                if dphi_hi != _NO_LIMIT and dphi > dphi_hi:
                     continue
                 dr2 = deta * deta + dphi * dphi
-                if dr2_lo >= 0 and dr2 < dr2_lo:
+                if dr2_lo != _NO_LIMIT and dr2 < dr2_lo:
                     continue
-                if dr2_hi >= 0 and dr2 > dr2_hi:
+                if dr2_hi != _NO_LIMIT and dr2 > dr2_hi:
                     continue
                 if need_mass:
                     m2 = 2 * high * low * (cosh_lut[min(deta, last_lut)] - cos_lut[dphi])
-                    if m2_lo >= 0 and m2 < m2_lo:
+                    if m2_lo != _NO_LIMIT and m2 < m2_lo:
                         continue
-                    if m2_hi >= 0 and m2 > m2_hi:
+                    if m2_hi != _NO_LIMIT and m2 > m2_hi:
                         continue
                 best = low
         scores[i] = best
@@ -140,30 +207,36 @@ def pair_kernel(
 
 @nb.njit(cache=True)
 def ht_kernel(
-    offsets: NDArray[np.int64],
     pt: NDArray[np.int64],
     eta: NDArray[np.int64],
+    quality: NDArray[np.int64],
+    valid: NDArray[np.bool_],
     pt_min: int,
     eta_max: int,
+    min_quality: int,
     sums: NDArray[np.int64],
 ) -> None:
-    """Scalar sum of the raw pT of objects with pT >= pt_min and |η| <= eta_max."""
-    for i in range(offsets.shape[0] - 1):
+    """Scalar sum of the raw pT of the passing objects."""
+    for i in range(pt.shape[0]):
         total = 0
-        for j in range(offsets[i], offsets[i + 1]):
-            if pt[j] >= pt_min and abs(eta[j]) <= eta_max:
-                total += pt[j]
+        for j in range(pt.shape[1]):
+            if _passes(
+                valid[i, j], pt[i, j], eta[i, j], quality[i, j], pt_min, eta_max, min_quality
+            ):
+                total += pt[i, j]
         sums[i] = total
 
 
 @nb.njit(cache=True)
 def vector_sum_kernel(
-    offsets: NDArray[np.int64],
     pt: NDArray[np.int64],
     eta: NDArray[np.int64],
     phi: NDArray[np.int64],
+    quality: NDArray[np.int64],
+    valid: NDArray[np.bool_],
     pt_min: int,
     eta_max: int,
+    min_quality: int,
     phi_offset: int,
     cos_lut: NDArray[np.int64],
     sin_lut: NDArray[np.int64],
@@ -171,12 +244,14 @@ def vector_sum_kernel(
     py: NDArray[np.int64],
 ) -> None:
     """Accumulate pT·cos φ and pT·sin φ (LUT values with F fraction bits) into px, py."""
-    for i in range(offsets.shape[0] - 1):
-        for j in range(offsets[i], offsets[i + 1]):
-            if pt[j] >= pt_min and abs(eta[j]) <= eta_max:
-                index = phi[j] + phi_offset
-                px[i] += pt[j] * cos_lut[index]
-                py[i] += pt[j] * sin_lut[index]
+    for i in range(pt.shape[0]):
+        for j in range(pt.shape[1]):
+            if _passes(
+                valid[i, j], pt[i, j], eta[i, j], quality[i, j], pt_min, eta_max, min_quality
+            ):
+                index = phi[i, j] + phi_offset
+                px[i] += pt[i, j] * cos_lut[index]
+                py[i] += pt[i, j] * sin_lut[index]
 
 
 @nb.njit(cache=True)

@@ -2,11 +2,16 @@
 
 The default menu's trained networks are not needed: these tests write their own
 models, put them in a menu file next to it (model paths are relative to the
-menu), replay synthetic events and check the raw scores.
+menu), replay synthetic events and check the raw scores. The network input is
+recomputed here from the documented integer conversion with plain Python integers
+(pT floored to 0.25 GeV, angles rounded to π/720 counts, times the constant with
+16 fraction bits, truncated to the input type and saturated), sharing no code
+with emulator.plan.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +22,7 @@ from emulator.analysis import collision_mask
 from emulator.menu import SeedKind, default_menu, load_menu
 from emulator.nn import Activation, Dense, Input, Model, scores
 from emulator.replay import concat_decisions
-from streams import concat_batches, pileup, synthetic, timeline, to_slots
+from streams import EventBatch, concat_batches, pileup, synthetic, timeline
 
 X_TYPE = "ap_fixed<16,12,AP_TRN,AP_SAT>"
 W_TYPE = "ap_fixed<8,2>"
@@ -83,36 +88,67 @@ def test_nn_seed_types_and_thresholds(menu_path: Path) -> None:
     assert menu.seed("Tag").threshold_raw == 128
 
 
+def _angle(x: float, bits: int) -> int:
+    count = int(math.copysign(math.floor(abs(x) / (math.pi / 720) + 0.5), x))
+    return max(-(1 << (bits - 1)), min(count, (1 << (bits - 1)) - 1))
+
+
+def _reference_input(batch: EventBatch, scale: float) -> np.ndarray:
+    """ADC2021 input of an ap_fixed<16,12,AP_TRN,AP_SAT> network from the hardware integers."""
+    pt_c = round(0.25 * scale * 2**16)
+    angle_c = math.floor(math.pi / 720 * scale * 2**16 + 0.5)
+    rows = []
+    for i in range(len(batch)):
+        values = [
+            (min(math.floor(float(batch.met_pt[i]) * 4), 2**16 - 1), pt_c),
+            (0, angle_c),
+            (_angle(float(batch.met_phi[i]), 11), angle_c),
+        ]
+        for name, count in (("egamma", 4), ("muon", 4), ("jet", 10)):
+            c = batch.objects[name]
+            start, stop = int(c.offsets[i]), int(c.offsets[i + 1])
+            for k in range(count):
+                j = start + k
+                if j < stop:
+                    pt = min(math.floor(float(c.pt[j]) * 4), 2**14 - 1)
+                    values += [(pt, pt_c), (_angle(float(c.eta[j]), 12), angle_c)]
+                    values += [(_angle(float(c.phi[j]), 11), angle_c)]
+                else:
+                    values += [(0, pt_c)] * 3
+        # raw · constant has 16 fraction bits; the input type keeps 4 (floor), then saturates
+        rows.append([max(-(2**15), min((r * k) >> 12, 2**15 - 1)) for r, k in values])
+    return np.array(rows, np.int64)
+
+
 def test_nn_scores_in_the_replay(menu_path: Path) -> None:
     menu = load_menu(menu_path)
     batch = concat_batches(list(synthetic.generate("background", 600, seed=11)))
     decisions = concat_decisions(run([batch.slice(0, 250), batch.slice(250, 600)], menu))
-    slots = np.asarray(to_slots(batch), np.float64)
 
     # the zero network reconstructs 0: MSE = out(sum x_raw² · round(2^18 / 57) / 2^18), TRN
-    x_raw = np.clip(np.floor(slots * 16), -(2**15), 2**15 - 1).astype(
-        np.int64
-    )  # ap_fixed<16,12,TRN,SAT>
+    x_raw = _reference_input(batch, 1.0)
     scale = int(np.floor(2**18 / 57 + 0.5))  # ap_ufixed<18,0,AP_RND>(1/57)
     expected_zero = ((x_raw**2).sum(axis=1) * scale) >> 18  # frac 8 + 18 → frac 8 of the accum type
     np.testing.assert_array_equal(decisions.scores[:, decisions.column("AEzero")], expected_zero)
 
-    # the other scores: the same emulator.nn functions, called directly on the slots
+    # the other scores: the same emulator.nn functions, called on the reference input
     models = {
         name: Model.load(menu_path.parent / "models" / f"{name}.npz")
         for name in ("ae", "encoder", "cnf", "tagger")
     }
-    half = slots * 0.5
+    half = _reference_input(batch, 0.5)
     first = models["ae"].layers[0]
-    y_raw, y_type = models["ae"].predict_raw(half)
+    y_raw, y_type = models["ae"].predict_raw(half, input_is_raw=True)
     ae, _ = scores.reconstruction_mse(
-        first.quantize(half, False), first.result_type, y_raw, y_type,
+        half, first.result_type, y_raw, y_type,
         diff_type=first.result_type, accum_type="ap_ufixed<40,32>",
     )  # fmt: skip
-    mu_raw, mu_type = models["encoder"].predict_raw(slots)
+    mu_raw, mu_type = models["encoder"].predict_raw(x_raw, input_is_raw=True)
     latent, _ = scores.latent_norm(mu_raw, mu_type, accum_type="ap_ufixed<40,30>")
-    cnf, _ = scores.flow_matching_score(models["cnf"], slots, 0.25, accum_type="ap_ufixed<40,30>")
-    tag_raw, _ = models["tagger"].predict_raw(slots)
+    with_time = np.concatenate([x_raw, np.full((len(batch), 1), 4)], axis=1)  # t = 0.25: raw 4
+    v_raw, v_type = models["cnf"].predict_raw(with_time, input_is_raw=True)
+    cnf, _ = scores.sum_of_squares(v_raw, v_type, "ap_ufixed<40,30>", diff_type=v_type)
+    tag_raw, _ = models["tagger"].predict_raw(x_raw, input_is_raw=True)
     for name, expected in (("AE", ae), ("Latent", latent), ("CNF", cnf), ("Tag", tag_raw[:, 2])):
         got = decisions.scores[:, decisions.column(name)]
         np.testing.assert_array_equal(got, expected, err_msg=name)

@@ -1,4 +1,4 @@
-"""Lookup tables of the seed kernels, built once per menu in declared integer formats.
+"""Lookup tables of the seeds, built once per menu in declared integer formats.
 
 The firmware evaluates cosh(Δη), cos(Δφ), cos φ and sin φ from ROM tables indexed
 by the integer angle, not with floating point; the emulator does the same so the
@@ -22,9 +22,10 @@ from numpy.typing import NDArray
 
 from emulator.menu import HardwareTypes
 
-__all__ = ["SeedLuts", "build_luts", "round_half_away"]
+__all__ = ["COSH_LIMIT", "SeedLuts", "build_luts", "round_half_away"]
 
-_COSH_LIMIT = 1 << 30
+#: cosh table values saturate here (Δη > 13 rad), keeping m² inside int64
+COSH_LIMIT = 1 << 30
 
 
 def round_half_away(values: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -34,7 +35,12 @@ def round_half_away(values: NDArray[np.float64]) -> NDArray[np.int64]:
 
 @dataclass(frozen=True)
 class SeedLuts:
-    """The tables and the integer geometry they belong to."""
+    """The tables and the integer geometry they belong to (arrays are read-only).
+
+    ``cosh`` is indexed by |Δη| in counts (0 .. span of the η type), ``cos`` by the
+    folded |Δφ| (0 .. ``half_turn``), ``cos_phi`` / ``sin_phi`` by φ + ``phi_offset``.
+    Values are integers with ``fraction_bits`` fraction bits.
+    """
 
     fraction_bits: int
     half_turn: int
@@ -44,6 +50,10 @@ class SeedLuts:
     sin_phi: NDArray[np.int64]
     phi_offset: int
 
+    def __post_init__(self) -> None:
+        for table in (self.cosh, self.cos, self.cos_phi, self.sin_phi):
+            table.setflags(write=False)
+
 
 def build_luts(hardware: HardwareTypes) -> SeedLuts:
     """Tables for the hardware types of a menu."""
@@ -51,7 +61,7 @@ def build_luts(hardware: HardwareTypes) -> SeedLuts:
     half_turn = round(np.pi / hardware.phi_lsb)
     eta_counts = np.arange(hardware.eta.max_raw - hardware.eta.min_raw + 1, dtype=np.float64)
     with np.errstate(over="ignore"):
-        cosh = np.minimum(np.cosh(eta_counts * hardware.eta_lsb) * scale, float(_COSH_LIMIT))
+        cosh = np.minimum(np.cosh(eta_counts * hardware.eta_lsb) * scale, float(COSH_LIMIT))
     cos = np.cos(np.arange(half_turn + 1, dtype=np.float64) * hardware.phi_lsb) * scale
     phi = np.arange(hardware.phi.min_raw, hardware.phi.max_raw + 1, dtype=np.float64)
     return SeedLuts(

@@ -1,0 +1,207 @@
+"""``build_plan(menu)``: resolve every seed of a menu to hardware integers, once.
+
+Cut values in physics units become raw integers with the "at least" / "at most"
+rounding of :func:`emulator.menu.raw_at_least` / :func:`emulator.menu.raw_at_most`
+(a cut keeps its meaning on the integer grid); pair limits on squared quantities
+are squared first. Accumulator types are sized from the declared object slots so
+that no sum can overflow before the final cast to the ``sum`` type.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emulator.fixed import FixedType
+from emulator.menu import (
+    COLLECTIONS,
+    Menu,
+    MenuError,
+    PairCuts,
+    Seed,
+    SeedKind,
+    as_fixed,
+    raw_at_least,
+    raw_at_most,
+)
+from emulator.plan._luts import SeedLuts, build_luts, round_half_away
+from emulator.plan._records import (
+    MET_SLOT,
+    Field,
+    MenuPlan,
+    NetworkInput,
+    NetworkPlan,
+    NNScore,
+    ObjectCut,
+    PairLimits,
+    PlanKind,
+    RawRange,
+    SeedPlan,
+    SlotPlan,
+)
+
+__all__ = ["build_plan"]
+
+#: largest |raw · constant| the input conversion may produce (it runs in int64)
+_PRODUCT_LIMIT = 1 << 61
+
+
+def _bits(n: int) -> int:
+    """Bits needed to count 0 .. n."""
+    return max(int(n).bit_length(), 1)
+
+
+def _eta_limit(seed: Seed, menu: Menu) -> int | None:
+    return None if seed.eta_max is None else raw_at_most(seed.eta_max, menu.hardware.eta_lsb)
+
+
+def _pair_limits(seed: Seed, pair: PairCuts, menu: Menu) -> PairLimits:
+    hardware = menu.hardware
+    eta_lsb, phi_lsb = hardware.eta_lsb, hardware.phi_lsb
+    if (pair.dr_min is not None or pair.dr_max is not None) and not np.isclose(eta_lsb, phi_lsb):
+        raise MenuError(f"seed {seed.name!r}: field 'pair': ΔR cuts need equal η and φ units")
+    mass_unit = hardware.pt.lsb**2 * 2.0**-hardware.lut_fraction_bits
+
+    def limits(low: float | None, high: float | None, unit: float, power: int = 1) -> RawRange:
+        return RawRange(
+            None if low is None else raw_at_least(low**power, unit),
+            None if high is None else raw_at_most(high**power, unit),
+        )
+
+    return PairLimits(
+        deta=limits(pair.deta_min, pair.deta_max, eta_lsb),
+        dphi=limits(pair.dphi_min, pair.dphi_max, phi_lsb),
+        dr2=limits(pair.dr_min, pair.dr_max, eta_lsb**2, 2),
+        mass2=limits(pair.mass_min, pair.mass_max, mass_unit, 2),
+    )
+
+
+def _network(seed: Seed, menu: Menu) -> NetworkPlan:
+    spec = seed.nn
+    if spec is None or spec.model is None:
+        raise MenuError(f"seed {seed.name!r}: field 'model': the model was not loaded")
+    hardware = menu.hardware
+    model = spec.model
+    input_type = as_fixed(model.layers[0].result_type)
+    bits = spec.constant_fraction_bits
+    units = {
+        Field.PT: hardware.pt.lsb,
+        Field.ETA: hardware.eta_lsb,
+        Field.PHI: hardware.phi_lsb,
+        Field.QUALITY: 1.0,
+    }
+    largest = {
+        Field.PT: max(hardware.pt.max_raw, hardware.sum.max_raw),
+        Field.ETA: max(-hardware.eta.min_raw, hardware.eta.max_raw),
+        Field.PHI: max(-hardware.phi.min_raw, hardware.phi.max_raw),
+        Field.QUALITY: hardware.quality.max_raw,
+    }
+    inputs = []
+    for collection, slot, name in spec.inputs.entries:
+        field = Field[name.upper()]
+        unit = hardware.sum.lsb if (collection == MET_SLOT and field is Field.PT) else units[field]
+        constant = int(round_half_away(np.array([unit * spec.input_scale * 2.0**bits]))[0])
+        if largest[field] * constant >= _PRODUCT_LIMIT:
+            raise MenuError(
+                f"seed {seed.name!r}: field 'input_scale': {spec.input_scale} makes the "
+                f"{name} input constant too large for the integer conversion"
+            )
+        inputs.append(NetworkInput(collection, slot, field, constant))
+    score = NNScore(spec.score)
+    time_raw = None
+    if score is NNScore.CNF_NORM and model.layers[0].size == len(inputs) + 1:
+        time_raw = int(input_type.quantize(np.array([spec.time]))[0])
+    return NetworkPlan(
+        model=model,
+        score=score,
+        layout=spec.inputs,
+        inputs=tuple(inputs),
+        input_type=input_type,
+        constant_fraction_bits=bits,
+        time_raw=time_raw,
+        output=spec.output,
+        accum_type=spec.accum_type,
+        diff_type=spec.diff_type,
+        scale_type=spec.scale_type,
+        out_type=spec.out_type,
+    )
+
+
+def _sum_type(seed: Seed, menu: Menu, kind: PlanKind) -> FixedType:
+    """Type of the HT sum / MET magnitude before the cast to the ``sum`` type."""
+    pt = menu.hardware.pt
+    n_objects = sum(menu.hardware.slot_count(c) for c in seed.collections)
+    width = pt.width + _bits(n_objects - 1) if n_objects > 1 else pt.width
+    if kind is PlanKind.MET_OBJECTS:
+        width += 1  # |Σ pT·(cos, sin)| <= Σ pT · √2 (LUT rounding included)
+    return FixedType(width, width - pt.frac, signed=False)
+
+
+def _seed(seed: Seed, index: int, menu: Menu, luts: SeedLuts) -> SeedPlan:
+    hardware = menu.hardware
+    assert seed.score_type is not None  # resolved by Menu
+    assert seed.threshold_raw is not None
+    cut = ObjectCut(eta_max=_eta_limit(seed, menu), min_quality=seed.min_quality)
+    legs: tuple[int, ...] = ()
+    pair = None
+    seed_luts = None
+    sum_type = None
+    network = None
+    if seed.kind is SeedKind.OBJECTS:
+        legs = tuple(raw_at_least(t, hardware.pt.lsb) for t in seed.pt_thresholds)
+        if seed.multiplicity == 2:
+            kind = PlanKind.PAIR
+            pair = _pair_limits(seed, seed.pair or PairCuts(), menu)
+            seed_luts = luts if pair.needs_mass else None
+        else:
+            kind = PlanKind.LEADING
+    elif seed.kind in (SeedKind.HT, SeedKind.MET):
+        if seed.kind is SeedKind.HT:
+            kind = PlanKind.HT
+        elif seed.met_source == "event":
+            kind = PlanKind.MET_EVENT
+        else:
+            kind = PlanKind.MET_OBJECTS
+            seed_luts = luts
+        cut = ObjectCut(
+            pt_min=raw_at_least(seed.object_pt_min, hardware.pt.lsb),
+            eta_max=cut.eta_max,
+        )
+        if kind is not PlanKind.MET_EVENT:
+            sum_type = _sum_type(seed, menu, kind)
+    else:
+        kind = PlanKind.NN
+        network = _network(seed, menu)
+    collections = () if kind in (PlanKind.MET_EVENT, PlanKind.NN) else seed.collections
+    return SeedPlan(
+        name=seed.name,
+        kind=kind,
+        index=index,
+        collections=collections,
+        cut=cut,
+        legs=legs,
+        pair=pair,
+        luts=seed_luts,
+        sum_type=sum_type,
+        score_type=seed.score_type,
+        threshold_raw=seed.threshold_raw,
+        prescale=seed.prescale,
+        masked=seed.masked,
+        nn=network,
+    )
+
+
+def build_plan(menu: Menu) -> MenuPlan:
+    """The menu resolved to hardware integers (the NN models are the menu's, not reloaded)."""
+    hardware = menu.hardware
+    luts = build_luts(hardware)
+    return MenuPlan(
+        menu=menu,
+        slots=tuple(SlotPlan(c, hardware.slot_count(c)) for c in COLLECTIONS),
+        pt_type=hardware.pt,
+        eta_type=hardware.eta,
+        phi_type=hardware.phi,
+        quality_type=hardware.quality,
+        met_type=hardware.sum,
+        luts=luts,
+        seeds=tuple(_seed(seed, i, menu, luts) for i, seed in enumerate(menu.seeds)),
+    )
