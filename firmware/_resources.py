@@ -1,0 +1,281 @@
+"""Resource estimates with open tools: yosys ``synth_xilinx`` and da4ml's own estimate.
+
+No vendor tool runs here. :func:`yosys_resources` synthesises any Verilog top with
+Debian's yosys (``synth_xilinx -noiopad``, out of context, hierarchy kept) and parses
+its ``stat -json`` report into LUT, FF, DSP and carry counts per module, both a
+module's own cells and its totals with every submodule instance included.
+:func:`da4ml_estimate` reads da4ml's estimate of a traced datapath (``cost``, in
+LUTs, and for a pipeline its register bits). :func:`resources_document` puts both
+into the ``resources.json`` dictionary of a firmware directory.
+
+Cell types are grouped as Vivado reports them: ``LUT1``..``LUT6`` are LUTs,
+``FD*`` flip-flops, ``CARRY4``/``CARRY8`` carry chains, ``DSP48E1``/``DSP48E2``
+DSPs, ``SRL*`` shift registers, ``RAM*`` (distributed) LUT RAM, ``RAMB*`` block
+RAM, ``MUXF*`` wide muxes. Anything else (``BUFG``, ``GND``, ``VCC``) is listed in
+``cells`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from firmware._errors import FirmwareError
+
+__all__ = [
+    "RESOURCES_FORMAT",
+    "Da4mlEstimate",
+    "ModuleResources",
+    "YosysResources",
+    "da4ml_estimate",
+    "resources_document",
+    "yosys_resources",
+    "yosys_version",
+]
+
+#: Version of the ``resources.json`` layout.
+RESOURCES_FORMAT = "l1sim-resources/1"
+#: The counted categories, in report order.
+CATEGORIES = ("lut", "ff", "dsp", "carry", "srl", "lutram", "bram", "muxf")
+_YOSYS_HINT = "install yosys (Debian: apt-get install yosys)"
+_LOG_TAIL = 30
+
+
+def _category(cell: str) -> str | None:
+    """The resource category of a Xilinx primitive, or None for anything else."""
+    prefixes = (
+        ("LUT", "lut"),
+        ("FD", "ff"),
+        ("CARRY", "carry"),
+        ("DSP48", "dsp"),
+        ("SRL", "srl"),
+        ("RAMB", "bram"),
+        ("RAM", "lutram"),
+        ("MUXF", "muxf"),
+    )
+    for prefix, category in prefixes:
+        if cell.startswith(prefix):
+            return category
+    return None
+
+
+@dataclass(frozen=True)
+class ModuleResources:
+    """Counts of one module: ``own`` cells, and ``total`` with its submodules included."""
+
+    name: str
+    own: dict[str, int]
+    total: dict[str, int]
+    cells: dict[str, int]
+    instances: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class YosysResources:
+    """A ``synth_xilinx`` run: per-module counts and the top's totals."""
+
+    top: str
+    family: str
+    version: str
+    modules: dict[str, ModuleResources]
+
+    @property
+    def total(self) -> dict[str, int]:
+        """The top module's counts, every submodule instance included."""
+        return self.modules[self.top].total
+
+
+def _find_yosys() -> str:
+    path = shutil.which("yosys")
+    if path is None:
+        raise FirmwareError(f"yosys not found: no 'yosys' on PATH; {_YOSYS_HINT}")
+    return path
+
+
+def yosys_version() -> str:
+    """``yosys -V``, e.g. ``Yosys 0.23 (git sha1 7ce5011c24b)``."""
+    done = subprocess.run(
+        [_find_yosys(), "-V"], capture_output=True, text=True, check=False, timeout=60
+    )
+    return done.stdout.strip()
+
+
+def _module_name(raw: str) -> str:
+    """yosys escapes plain identifiers with a backslash; drop it."""
+    return raw.removeprefix("\\")
+
+
+def _parse_stat(report: Mapping[str, Any], top: str, family: str, version: str) -> YosysResources:
+    """Per-module counts from yosys ``stat -json`` (own cells, then hierarchical totals)."""
+    raw_modules = report.get("modules")
+    if not isinstance(raw_modules, dict):
+        raise FirmwareError("yosys stat -json: no 'modules' object in the report")
+    cells_of = {
+        _module_name(name): {str(k): int(v) for k, v in dict(body["num_cells_by_type"]).items()}
+        for name, body in raw_modules.items()
+    }
+    if top not in cells_of:
+        raise FirmwareError(f"yosys: top module {top!r} not in the synthesised design")
+    totals: dict[str, dict[str, int]] = {}
+
+    def total(name: str, stack: tuple[str, ...]) -> dict[str, int]:
+        if name in totals:
+            return totals[name]
+        if name in stack:
+            raise FirmwareError(f"yosys: module {name!r} instantiates itself")
+        counts = dict.fromkeys(CATEGORIES, 0)
+        for cell, n in cells_of[name].items():
+            if cell in cells_of:
+                for kind, m in total(cell, (*stack, name)).items():
+                    counts[kind] += n * m
+            elif (category := _category(cell)) is not None:
+                counts[category] += n
+        totals[name] = counts
+        return counts
+
+    modules = {}
+    for name, cells in cells_of.items():
+        own = dict.fromkeys(CATEGORIES, 0)
+        instances = {}
+        for cell, n in cells.items():
+            if cell in cells_of:
+                instances[cell] = n
+            elif (category := _category(cell)) is not None:
+                own[category] += n
+        primitives = {cell: n for cell, n in cells.items() if cell not in cells_of}
+        modules[name] = ModuleResources(name, own, total(name, ()), primitives, instances)
+    return YosysResources(top, family, version, modules)
+
+
+def yosys_resources(
+    sources: Sequence[Path],
+    top: str,
+    *,
+    family: str = "xc7",
+    workdir: Path | None = None,
+    timeout: float | None = None,
+) -> YosysResources:
+    """Synthesise ``sources`` (Verilog) for Xilinx ``family`` with yosys; count per module.
+
+    ``workdir`` is where yosys runs (relative ``$readmemh`` files resolve there;
+    default: the first source's directory). A missing yosys or a failed
+    synthesis is a :class:`FirmwareError` naming the top.
+    """
+    yosys = _find_yosys()
+    if not sources:
+        raise FirmwareError(f"yosys resources of {top!r}: no source files")
+    cwd = workdir if workdir is not None else Path(sources[0]).resolve().parent
+    # The temporary directory's name has no blanks, so the stat file needs no quoting.
+    with tempfile.TemporaryDirectory(prefix="l1sim-yosys-") as tmp:
+        stat_file = Path(tmp) / "stat.json"
+        script = Path(tmp) / "synth.ys"
+        reads = "\n".join(f"read_verilog -sv {json.dumps(str(Path(s).resolve()))}" for s in sources)
+        script.write_text(
+            f"{reads}\n"
+            f"synth_xilinx -family {family} -top {top} -noiopad\n"
+            f"tee -q -o {stat_file} stat -json\n",
+            encoding="utf-8",
+        )
+        try:
+            done = subprocess.run(
+                [yosys, "-q", "-s", str(script)],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise FirmwareError(
+                f"yosys synth_xilinx of {top!r} took more than {timeout} s"
+            ) from None
+        if done.returncode != 0 or not stat_file.is_file():
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-_LOG_TAIL:])
+            raise FirmwareError(
+                f"yosys synth_xilinx of {top!r} failed (exit {done.returncode}):\n{tail}"
+            )
+        report = json.loads(stat_file.read_text(encoding="utf-8"))
+    return _parse_stat(report, top, family, str(report.get("creator", yosys_version())))
+
+
+class _Da4mlLogic(Protocol):
+    """What da4ml's ``CombLogic`` and ``Pipeline`` share: a LUT cost estimate."""
+
+    @property
+    def cost(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Da4mlEstimate:
+    """da4ml's own estimate of a datapath: LUTs (``cost``) and register bits."""
+
+    lut: float
+    ff: int
+    pipelined: bool
+
+
+def da4ml_estimate(logic: _Da4mlLogic) -> Da4mlEstimate:
+    """da4ml's estimate of a ``CombLogic`` (combinational, no registers) or ``Pipeline``.
+
+    ``cost`` is da4ml's LUT estimate (its RTL model prints it as "Estimated cost:
+    N LUTs"); a pipeline's ``reg_bits`` count the bits of its stage registers.
+    """
+    reg_bits = getattr(logic, "reg_bits", None)
+    return Da4mlEstimate(
+        lut=float(logic.cost),
+        ff=int(reg_bits) if reg_bits is not None else 0,
+        pipelined=reg_bits is not None,
+    )
+
+
+def resources_document(
+    yosys: YosysResources | None,
+    da4ml: Mapping[str, Da4mlEstimate] | None = None,
+    *,
+    algorithms: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The ``resources.json`` dictionary of a firmware directory.
+
+    ``algorithms`` maps an algorithm (seed) name to its module, whose yosys totals
+    (submodules included) are reported for that algorithm beside ``da4ml``'s
+    estimate under the same name. ``yosys=None`` records da4ml's estimates alone.
+    """
+    document: dict[str, Any] = {"format": RESOURCES_FORMAT}
+    if yosys is not None:
+        document["yosys"] = {
+            "version": yosys.version,
+            "command": f"synth_xilinx -family {yosys.family} -top {yosys.top} -noiopad",
+            "top": yosys.top,
+            "total": yosys.total,
+            "modules": {
+                name: {"own": m.own, "total": m.total, "cells": m.cells, "instances": m.instances}
+                for name, m in sorted(yosys.modules.items())
+            },
+        }
+    estimates = dict(da4ml or {})
+    per_algorithm: dict[str, Any] = {}
+    for name, module in sorted((algorithms or {}).items()):
+        entry: dict[str, Any] = {"module": module}
+        if yosys is not None:
+            if module not in yosys.modules:
+                raise FirmwareError(
+                    f"resources: algorithm {name!r}: module {module!r} not in the synthesised design"
+                )
+            entry["yosys"] = yosys.modules[module].total
+        if name in estimates:
+            entry["da4ml"] = _estimate_dict(estimates[name])
+        per_algorithm[name] = entry
+    for name, estimate in sorted(estimates.items()):
+        per_algorithm.setdefault(name, {"da4ml": _estimate_dict(estimate)})
+    document["algorithms"] = per_algorithm
+    return document
+
+
+def _estimate_dict(estimate: Da4mlEstimate) -> dict[str, Any]:
+    return {"lut": round(estimate.lut), "ff": estimate.ff, "pipelined": estimate.pipelined}

@@ -1,0 +1,153 @@
+"""Open-tool resource estimates: yosys synth_xilinx counts and da4ml's own estimate.
+
+The designs are small and written here so the expected counts can be reasoned
+about: a two-stage pipelined adder (the design of the runner tests) holds 173
+flip-flops and a 71-bit carry chain; a top with two instances of a multiplier
+module shows that a module's totals include its submodules.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware._errors import FirmwareError
+from firmware._resources import (
+    CATEGORIES,
+    RESOURCES_FORMAT,
+    Da4mlEstimate,
+    da4ml_estimate,
+    resources_document,
+    yosys_resources,
+)
+
+pytestmark = pytest.mark.sim
+
+needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+
+ADDER = """\
+module adder2 (
+    input  wire        clk,
+    input  wire        rst_n,
+    input  wire [69:0] a,
+    input  wire [15:0] b,
+    output reg  [70:0] sum,
+    output reg  [7:0]  count,
+    output reg  [7:0]  late
+);
+    reg [69:0] a_q;
+    reg [15:0] b_q;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            a_q <= 70'd0;
+            b_q <= 16'd0;
+            sum <= 71'd0;
+            count <= 8'd0;
+        end else begin
+            a_q <= a;
+            b_q <= b;
+            sum <= a_q + b_q;
+            count <= count + 8'd1;
+        end
+    end
+    always @(posedge clk) if (rst_n) late <= a[7:0];
+endmodule
+"""
+
+HIERARCHY = """\
+module scale (input wire clk, input wire [15:0] x, output reg [31:0] y);
+    always @(posedge clk) y <= x * 16'd12345;
+endmodule
+module pair (
+    input wire clk, input wire [15:0] p, input wire [15:0] q, output reg [32:0] s
+);
+    wire [31:0] yp, yq;
+    scale u0 (.clk(clk), .x(p), .y(yp));
+    scale u1 (.clk(clk), .x(q), .y(yq));
+    always @(posedge clk) s <= yp + yq;
+endmodule
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@needs_yosys
+@pytest.mark.slow  # synth_xilinx takes a few CPU seconds even here
+def test_adder_counts_are_plausible(tmp_path: Path) -> None:
+    report = yosys_resources([write(tmp_path, "adder2.v", ADDER)], "adder2")
+    total = report.total
+    # 70 + 16 input registers, a 71-bit sum, an 8-bit counter and an 8-bit register.
+    assert total["ff"] == 70 + 16 + 71 + 8 + 8
+    assert total["lut"] > 0
+    assert total["carry"] >= 16 // 4  # at least the 16 bits where b_q adds in
+    assert total["dsp"] == 0
+    assert report.version.startswith("Yosys")
+    assert set(total) == set(CATEGORIES)
+
+
+@needs_yosys
+@pytest.mark.slow  # synth_xilinx takes a few CPU seconds even here
+def test_module_totals_include_submodule_instances(tmp_path: Path) -> None:
+    report = yosys_resources([write(tmp_path, "pair.v", HIERARCHY)], "pair")
+    scale, pair = report.modules["scale"], report.modules["pair"]
+    assert scale.total["dsp"] == 1
+    assert pair.instances == {"scale": 2}
+    assert pair.own["dsp"] == 0
+    assert report.total == {k: pair.own[k] + 2 * scale.total[k] for k in CATEGORIES}
+    assert report.total["dsp"] == 2
+
+
+@needs_yosys
+@pytest.mark.slow  # synth_xilinx takes a few CPU seconds even here
+def test_document_merges_yosys_and_da4ml(tmp_path: Path) -> None:
+    da4ml_trace = pytest.importorskip("da4ml.trace")
+    ops = pytest.importorskip("da4ml.trace.ops")
+    x = ops.quantize(da4ml_trace.FixedVariableArrayInput((4,)), 1, 8, 0)
+    comb = da4ml_trace.comb_trace(x, x @ np.array([[3, 1], [2, -5], [7, 1], [1, 1]]))
+    pipeline = da4ml_trace.to_pipeline(comb, 1.0, verbose=False)
+    combinational, pipelined = da4ml_estimate(comb), da4ml_estimate(pipeline)
+    assert combinational.lut == comb.cost > 0
+    assert combinational == Da4mlEstimate(comb.cost, 0, pipelined=False)
+    assert pipelined.pipelined
+    assert pipelined.ff == pipeline.reg_bits > 0
+
+    report = yosys_resources([write(tmp_path, "pair.v", HIERARCHY)], "pair")
+    document = resources_document(
+        report, {"scaled": pipelined, "extra": combinational}, algorithms={"scaled": "scale"}
+    )
+    assert document["format"] == RESOURCES_FORMAT
+    assert document["yosys"]["total"] == report.total
+    assert document["algorithms"]["scaled"] == {
+        "module": "scale",
+        "yosys": report.modules["scale"].total,
+        "da4ml": {"lut": round(pipeline.cost), "ff": pipeline.reg_bits, "pipelined": True},
+    }
+    assert document["algorithms"]["extra"] == {
+        "da4ml": {"lut": round(comb.cost), "ff": 0, "pipelined": False}
+    }
+    json.dumps(document)  # the document is plain JSON
+
+    with pytest.raises(FirmwareError, match="algorithm 'scaled': module 'nope'"):
+        resources_document(report, algorithms={"scaled": "nope"})
+
+
+def test_missing_yosys_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(FirmwareError, match=r"yosys not found.*apt-get install yosys"):
+        yosys_resources([write(tmp_path, "adder2.v", ADDER)], "adder2")
+
+
+@needs_yosys
+@pytest.mark.slow  # synth_xilinx takes a few CPU seconds even here
+def test_synthesis_error_names_the_top(tmp_path: Path) -> None:
+    broken = write(tmp_path, "adder2.v", ADDER.replace("endmodule", ""))
+    with pytest.raises(FirmwareError, match="yosys synth_xilinx of 'adder2' failed"):
+        yosys_resources([broken], "adder2")
