@@ -215,21 +215,27 @@ class EventBatch:
         )
 
     def validate(self, origin: str, first_row: int = 0) -> None:
-        """Raise :class:`StreamError` naming ``origin`` and the row on NaN/inf/negative pT.
+        """Raise :class:`StreamError` naming ``origin`` and the row on values no detector gives.
 
-        ``first_row`` is the index of this batch's first record in the source, so the
-        message points at the row of the file. MET and η/φ must be finite too.
+        pT must be finite and >= 0; η finite with ``|η| <=`` :data:`ETA_LIMIT`; φ finite
+        in [-π, π] (float32 rounding allowed). A φ in [0, 2π) or an η of 1e17 would
+        otherwise saturate silently in the hardware types. ``first_row`` is the index of
+        this batch's first record in the source, so the message points at the file's row.
         """
         for label, values, offsets in self._checked_arrays():
             bad = ~np.isfinite(values)
             if label.endswith("pt"):
                 bad |= values < 0
+            elif label.endswith("eta"):
+                bad |= np.abs(values) > ETA_LIMIT
+            else:
+                bad |= np.abs(values) > PHI_LIMIT
             if bad.any():
                 flat = int(np.argmax(bad))
                 row = flat if offsets is None else int(np.searchsorted(offsets, flat, "right") - 1)
                 raise StreamError(
                     f"{origin}: row {first_row + row}: {label} = {float(values[flat])!r} "
-                    "(pT must be finite and >= 0, angles finite)"
+                    f"(pT must be finite and >= 0, |eta| <= {ETA_LIMIT:g}, phi in [-pi, pi])"
                 )
 
     def _checked_arrays(
@@ -246,6 +252,12 @@ class EventBatch:
                 (f"{name} phi", coll.phi, coll.offsets),
             ]
         return checks
+
+
+#: largest |η| accepted from an input (L1 objects reach |η| ≈ 5; 10 leaves room)
+ETA_LIMIT = 10.0
+#: largest |φ| accepted: π, with the rounding of a float32 π allowed
+PHI_LIMIT = float(np.pi) * (1.0 + 1e-6)
 
 
 def concat_batches(parts: Sequence[EventBatch]) -> EventBatch:

@@ -56,13 +56,24 @@ def test_take_reorders_records() -> None:
 
 @pytest.mark.parametrize(
     ("value", "field"),
-    [(np.nan, "pt"), (np.inf, "pt"), (-1.0, "pt"), (np.nan, "eta")],
+    [
+        (np.nan, "pt"),
+        (np.inf, "pt"),
+        (-1.0, "pt"),
+        (np.nan, "eta"),
+        (1e17, "eta"),  # would pass a Δη cut after an int64 overflow
+        (-10.5, "eta"),
+        (4.0, "phi"),  # a [0, 2π) convention would saturate silently
+        (-np.inf, "phi"),
+    ],
 )
 def test_validate_names_origin_and_row(value: float, field: str) -> None:
-    pt = np.array([5.0, 4.0, 3.0], np.float32)
-    eta = np.zeros(3, np.float32)
-    (pt if field == "pt" else eta)[2] = value
-    jets = Objects.from_counts([1, 0, 2], pt, eta, np.zeros(3), sort=False)
+    values = {
+        name: np.array([5.0, 4.0, 3.0] if name == "pt" else [0.0, 3.14159, -3.14159], np.float32)
+        for name in ("pt", "eta", "phi")
+    }
+    values[field][2] = value
+    jets = Objects.from_counts([1, 0, 2], values["pt"], values["eta"], values["phi"], sort=False)
     batch = EventBatch.from_events(np.arange(3), np.ones(3), np.zeros(3), {"jet": jets})
     with pytest.raises(StreamError, match=rf"file\.x: row 12: jet {field}"):
         batch.validate("file.x", first_row=10)
