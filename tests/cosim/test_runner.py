@@ -294,3 +294,33 @@ def test_port_words_accepts_python_ints_and_refuses_negative() -> None:
         port_words([1, -3], Port("a", 70))
     with pytest.raises(ValueError, match="negative"):
         port_words(np.array([-1, 2]), Port("c", 8))
+
+
+TABLE = """\
+// A registered lookup table read from table.mem at run time (as da4ml's tables are).
+module lut4 (input wire clk, input wire [3:0] x, output reg [7:0] y);
+    reg [7:0] table_q [0:15];
+    initial $readmemh("table.mem", table_q);
+    always @(posedge clk) y <= table_q[x];
+endmodule
+"""
+
+
+def test_data_files_are_found_by_relative_name(cache_dir: Path, tmp_path: Path) -> None:
+    runner = runner_or_skip("icarus", cache_dir)
+    contents = (np.arange(16, dtype=np.uint64) * 37 + 5) % 256
+    table = tmp_path / "table.mem"
+    table.write_text("".join(f"{int(v):02x}\n" for v in contents), encoding="utf-8")
+    source = tmp_path / "lut4.v"
+    source.write_text(TABLE, encoding="utf-8")
+    spec = DutSpec(
+        top="lut4",
+        sources=(source,),
+        inputs=(Port("x", 4),),
+        outputs=(Port("y", 8),),
+        reset=None,
+        data_files=(table,),
+    )
+    x = np.random.default_rng(3).integers(0, 16, size=500, dtype=np.uint64)
+    result = runner.test(runner.build(spec), {"x": x}, work_dir=tmp_path / "run")
+    np.testing.assert_equal(result.outputs["y"].values()[1:], contents[x[:-1]])
