@@ -1,0 +1,312 @@
+"""Seed plan -> da4ml combinational logic (``CombLogic``), one function per seed kind.
+
+Each cut seed's datapath is traced with da4ml's symbolic fixed-point variables on
+raw integers, computing exactly what the emulator's kernels compute
+(:mod:`emulator.seeds`): object cuts, top-n legs, pair cuts with the plan's LUT
+contents, HT, MET (vector sum through the φ LUTs, exact integer square root) and
+the threshold compare. The input is the flat vector :func:`seed_input_layout`
+defines (the order the top-module generator uses); the outputs are the raw score
+and the decision bit. ``CombLogic.predict`` (da4ml's C++ interpreter) runs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from emulator.fixed import FixedType, Overflow, Rounding
+from emulator.plan import MET_SLOT, NO_CANDIDATE, BxSlots, Field, MenuPlan, PlanKind, SeedPlan
+
+__all__ = [
+    "OUTPUTS",
+    "SLOT_FIELDS",
+    "InputEntry",
+    "TraceError",
+    "TracedSeed",
+    "input_values",
+    "seed_input_layout",
+    "trace_seed",
+]
+
+#: Fields of one object slot in the flat input vector, in this order. ``valid`` is 1
+#: for an object and 0 for an empty slot (whose other fields are 0).
+SLOT_FIELDS: tuple[str, ...] = ("pt", "eta", "phi", "quality", "valid")
+
+#: Outputs of a traced seed, in order: the raw score (in the seed's score type;
+#: -1 = no candidate for LEADING/PAIR) and the decision bit ``score >= threshold``.
+OUTPUTS: tuple[str, ...] = ("score", "fired")
+
+#: da4ml ships no type information: its objects are ``Any`` here
+_trace: Any = importlib.import_module("da4ml.trace")
+FixedVariable = Any
+CombLogic = Any
+
+_FIELD = {"pt": Field.PT, "eta": Field.ETA, "phi": Field.PHI, "quality": Field.QUALITY}
+_ROUNDING = {Rounding.TRN: "TRN", Rounding.RND: "RND"}
+_OVERFLOW = {Overflow.WRAP: "WRAP", Overflow.SAT: "SAT", Overflow.SAT_SYM: "SAT_SYM"}
+
+
+class TraceError(ValueError):
+    """A seed that cannot be traced; the message names the seed."""
+
+
+@dataclass(frozen=True)
+class InputEntry:
+    """One value of the flat input vector: a slot field as a raw integer of ``raw_type``."""
+
+    collection: str
+    slot: int
+    field: str
+    raw_type: FixedType
+
+
+@dataclass(frozen=True)
+class TracedSeed:
+    """A seed's combinational logic with the meaning of its inputs and outputs."""
+
+    name: str
+    kind: PlanKind
+    comb: CombLogic
+    inputs: tuple[InputEntry, ...]
+    #: names of the outputs (:data:`OUTPUTS`), raw integers
+    outputs: tuple[str, ...]
+    score_type: FixedType
+    threshold_raw: int
+
+
+def _integer(t: FixedType) -> FixedType:
+    """The raw-integer type of a field type (same width and sign, no fraction)."""
+    return FixedType(t.width, t.width, signed=t.signed)
+
+
+def seed_input_layout(seed: SeedPlan, plan: MenuPlan) -> tuple[InputEntry, ...]:
+    """The flat input vector of a seed, in order.
+
+    For each of the seed's collections (plan order of ``seed.collections``), each
+    slot 0 .. count-1 (decreasing pT), the :data:`SLOT_FIELDS`: pT (raw of the pT
+    type), η and φ (angle counts), quality, valid. A MET_EVENT seed reads the MET
+    word: ``("met", 0, "pt")`` in the raw of the ``sum`` type.
+    """
+    if seed.kind is PlanKind.MET_EVENT:
+        return (InputEntry(MET_SLOT, 0, "pt", _integer(plan.met_type)),)
+    types = {
+        "pt": _integer(plan.pt_type),
+        "eta": plan.eta_type,
+        "phi": plan.phi_type,
+        "quality": _integer(plan.quality_type),
+        "valid": FixedType(1, 1, signed=False),
+    }
+    return tuple(
+        InputEntry(collection, slot, name, types[name])
+        for collection in seed.collections
+        for slot in range(plan.slot_count(collection))
+        for name in SLOT_FIELDS
+    )
+
+
+def input_values(layout: tuple[InputEntry, ...], slots: BxSlots) -> NDArray[np.float64]:
+    """(n_bx, len(layout)) raw integers of the BX's slots, as the traced logic takes them."""
+    out = np.empty((len(slots), len(layout)), np.float64)
+    for k, entry in enumerate(layout):
+        if entry.field == "valid":
+            out[:, k] = slots.collections[entry.collection].valid[:, entry.slot]
+        else:
+            out[:, k] = slots.raw(entry.collection, entry.slot, _FIELD[entry.field])
+    return out
+
+
+# ---------------------------------------------------------------------- helpers
+def _const(value: int, like: FixedVariable) -> FixedVariable:
+    return _trace.FixedVariable.from_const(value, hwconf=like.hwconf)
+
+
+def _mux(cond: FixedVariable, a: FixedVariable, b: FixedVariable | int) -> FixedVariable:
+    """``a`` where the 1-bit ``cond`` is 1, else ``b``."""
+    other = _const(b, a) if isinstance(b, int) else b
+    return cond.msb_mux(a, other)
+
+
+def _cast(x: FixedVariable, src: FixedType, dst: FixedType, seed: SeedPlan) -> FixedVariable:
+    """Raw of ``src`` -> raw of ``dst`` with ``dst``'s rounding and overflow (ap_fixed assignment).
+
+    Only the modes da4ml's ``quantize`` has (TRN/RND, WRAP/SAT/SAT_SYM): the sum types
+    of the seeds use TRN/SAT. To be replaced by ``firmware._trace_fixed.cast`` (every
+    mode) once that module is committed.
+    """
+    if dst.rounding not in _ROUNDING or dst.overflow not in _OVERFLOW:
+        raise TraceError(
+            f"seed {seed.name!r}: the cast to {dst} needs rounding/overflow modes da4ml "
+            "does not trace (TRN/RND and WRAP/SAT/SAT_SYM are supported)"
+        )
+    value = x * Decimal(2) ** -src.frac
+    quantized = value.quantize(
+        int(dst.signed),
+        dst.integer - int(dst.signed),
+        dst.frac,
+        overflow_mode=_OVERFLOW[dst.overflow],
+        round_mode=_ROUNDING[dst.rounding],
+    )
+    return quantized * Decimal(2) ** dst.frac
+
+
+def _table(values: NDArray[np.int64], var: FixedVariable, offset: int) -> NDArray[np.float64]:
+    """LUT entries for every value ``var`` can take: ``values[v + offset]``, clamped at the end."""
+    index = np.arange(int(var.low), int(var.high) + 1) + offset
+    return values[np.clip(index, 0, values.shape[0] - 1)].astype(np.float64)
+
+
+class _Slots:
+    """The symbolic slot fields of one collection (lists over slots)."""
+
+    def __init__(self, variables: list[FixedVariable], layout: tuple[InputEntry, ...]) -> None:
+        self.fields: dict[str, list[FixedVariable]] = {name: [] for name in SLOT_FIELDS}
+        for var, entry in zip(variables, layout, strict=True):
+            t = entry.raw_type
+            self.fields[entry.field].append(var.quantize(int(t.signed), t.width - int(t.signed), 0))
+
+    def passes(self, seed: SeedPlan, j: int) -> FixedVariable:
+        """1 when slot ``j`` holds an object passing the seed's object cut."""
+        f, cut = self.fields, seed.cut
+        result = f["valid"][j]
+        if cut.pt_min > 0:
+            result = result & (f["pt"][j] >= cut.pt_min)
+        if cut.eta_max is not None:
+            result = result & (abs(f["eta"][j]) <= cut.eta_max)
+        if cut.min_quality > 0:
+            result = result & (f["quality"][j] >= cut.min_quality)
+        return result
+
+
+# ---------------------------------------------------------------------- kinds
+def _leading(seed: SeedPlan, c: _Slots) -> FixedVariable:
+    pts = c.fields["pt"]
+    candidates = [_mux(c.passes(seed, j), pts[j], NO_CANDIDATE) for j in range(len(pts))]
+    symbolic: Any = np.sort(_trace.FixedVariableArray(np.array(candidates, dtype=object)))
+    ordered = symbolic._vars[::-1]  # da4ml's bitonic sorting network, ascending
+    n = len(seed.legs)
+    ok = ordered[n - 1] >= 0  # n objects passed
+    for k in range(n - 1):
+        ok = ok & (ordered[k] >= seed.legs[k])
+    return _mux(ok, ordered[n - 1], NO_CANDIDATE)
+
+
+def _folded_dphi(a: FixedVariable, b: FixedVariable, half_turn: int) -> FixedVariable:
+    d = abs(a - b)
+    turn = 2 * half_turn
+    for multiple in range(int(d.high) // turn, 0, -1):  # d mod 2·half_turn
+        d = _mux(d >= multiple * turn, d - multiple * turn, d)
+    return _mux(d > half_turn, turn - d, d)
+
+
+def _pair(seed: SeedPlan, c: _Slots, plan: MenuPlan) -> FixedVariable:
+    assert seed.pair is not None
+    limits, luts = seed.pair, plan.luts
+    pt, eta, phi = c.fields["pt"], c.fields["eta"], c.fields["phi"]
+    n = len(pt)
+    passing = [c.passes(seed, j) for j in range(n)]
+    best: FixedVariable | None = None
+    for a in range(n):
+        for b in range(a + 1, n):
+            high, low = pt[a].max_of(pt[b]), pt[a].min_of(pt[b])
+            ok = passing[a] & passing[b] & (high >= seed.legs[0])
+            deta = abs(eta[a] - eta[b])
+            dphi = _folded_dphi(phi[a], phi[b], luts.half_turn)
+            dr2 = deta * deta + dphi * dphi
+            for value, bounds in ((deta, limits.deta), (dphi, limits.dphi), (dr2, limits.dr2)):
+                if bounds.lo is not None:
+                    ok = ok & (value >= bounds.lo)
+                if bounds.hi is not None:
+                    ok = ok & (value <= bounds.hi)
+            if limits.needs_mass:
+                cosh = deta.lookup(_table(luts.cosh, deta, 0))
+                cos = dphi.lookup(_table(luts.cos, dphi, 0))
+                m2 = 2 * high * low * (cosh - cos)
+                if limits.mass2.lo is not None:
+                    ok = ok & (m2 >= limits.mass2.lo)
+                if limits.mass2.hi is not None:
+                    ok = ok & (m2 <= limits.mass2.hi)
+            candidate = _mux(ok, low, NO_CANDIDATE)
+            best = candidate if best is None else best.max_of(candidate)
+    return best if best is not None else _const(NO_CANDIDATE, pt[0])
+
+
+def _ht(seed: SeedPlan, c: _Slots) -> FixedVariable:
+    assert seed.sum_type is not None
+    pts = c.fields["pt"]
+    total = sum((_mux(c.passes(seed, j), pts[j], 0) for j in range(len(pts))), _const(0, pts[0]))
+    return _cast(total, seed.sum_type, seed.score_type, seed)
+
+
+def _isqrt(square: FixedVariable) -> FixedVariable:
+    """floor(sqrt(square)) of a non-negative integer, one result bit at a time."""
+    bits = (int(square.high).bit_length() + 1) // 2
+    root = _const(0, square)
+    for b in range(bits - 1, -1, -1):
+        trial = root + (1 << b)
+        root = _mux(trial * trial <= square, trial, root)
+    return root
+
+
+def _met(seed: SeedPlan, collections: list[_Slots], plan: MenuPlan) -> FixedVariable:
+    assert seed.sum_type is not None
+    luts = plan.luts
+    px: FixedVariable | None = None
+    py: FixedVariable | None = None
+    for c in collections:
+        for j, (pt, phi) in enumerate(zip(c.fields["pt"], c.fields["phi"], strict=True)):
+            selected = _mux(c.passes(seed, j), pt, 0)
+            x = selected * phi.lookup(_table(luts.cos_phi, phi, luts.phi_offset))
+            y = selected * phi.lookup(_table(luts.sin_phi, phi, luts.phi_offset))
+            px = x if px is None else px + x
+            py = y if py is None else py + y
+    assert px is not None
+    assert py is not None
+    scale = Decimal(2) ** -luts.fraction_bits
+    # floor(p / 2^F): an arithmetic shift right, as the kernel's >>
+    x = (px * scale).quantize(1, int(max(abs(px.low), px.high)).bit_length(), 0)
+    y = (py * scale).quantize(1, int(max(abs(py.low), py.high)).bit_length(), 0)
+    return _cast(_isqrt(x * x + y * y), seed.sum_type, seed.score_type, seed)
+
+
+def trace_seed(seed: SeedPlan, plan: MenuPlan) -> TracedSeed:
+    """Trace a cut seed's datapath into a da4ml ``CombLogic`` (outputs: :data:`OUTPUTS`)."""
+    if seed.kind is PlanKind.NN:
+        raise TraceError(f"seed {seed.name!r}: network seeds are traced by firmware._trace_nn")
+    layout = seed_input_layout(seed, plan)
+    inputs = _trace.FixedVariableArrayInput(len(layout))
+    variables: list[Any] = list(inputs._vars)  # da4ml exposes no accessor
+    if seed.kind is PlanKind.MET_EVENT:
+        t = layout[0].raw_type
+        score = variables[0].quantize(0, t.width, 0)
+    else:
+        per_collection = [
+            _Slots(
+                [v for v, e in zip(variables, layout, strict=True) if e.collection == name],
+                tuple(e for e in layout if e.collection == name),
+            )
+            for name in seed.collections
+        ]
+        if seed.kind is PlanKind.LEADING:
+            score = _leading(seed, per_collection[0])
+        elif seed.kind is PlanKind.PAIR:
+            score = _pair(seed, per_collection[0], plan)
+        elif seed.kind is PlanKind.HT:
+            score = _ht(seed, per_collection[0])
+        else:
+            score = _met(seed, per_collection, plan)
+    fired = score >= seed.threshold_raw
+    comb = _trace.comb_trace(variables, [score, fired], keep_dead_inputs=True)
+    return TracedSeed(
+        name=seed.name,
+        kind=seed.kind,
+        comb=comb,
+        inputs=layout,
+        outputs=OUTPUTS,
+        score_type=seed.score_type,
+        threshold_raw=seed.threshold_raw,
+    )
