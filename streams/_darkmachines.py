@@ -81,7 +81,7 @@ class DarkMachinesSource(EventSource):
             met_phi = float(fields[4])
         except ValueError as exc:
             raise StreamError(f"{self.path}: line {lineno}: bad MET field ({exc})") from exc
-        chunk.ids.append(int(fields[0]) if fields[0].lstrip("-").isdigit() else lineno - 1)
+        chunk.ids.append(self._event_id(fields[0], lineno))
         chunk.lines.append(lineno)
         chunk.met.append(met)
         chunk.met_phi.append(met_phi)
@@ -108,6 +108,19 @@ class DarkMachinesSource(EventSource):
             counts[collection] += 1
         for collection, count in counts.items():
             chunk.counts[collection].append(count)
+
+    def _event_id(self, text: str, lineno: int) -> int:
+        """The event ID field as a signed 64-bit integer (an error naming the line otherwise)."""
+        if not text.isascii() or not text.lstrip("-").isdigit():
+            raise StreamError(
+                f"{self.path}: line {lineno}: field 1 (event ID): {text!r} is not an integer"
+            )
+        value = int(text)
+        if not -(2**63) <= value < 2**63:
+            raise StreamError(
+                f"{self.path}: line {lineno}: field 1 (event ID): {text} does not fit in 64 bits"
+            )
+        return value
 
     def _finish(self, chunk: _Chunk) -> EventBatch:
         objects: dict[str, Objects] = {}

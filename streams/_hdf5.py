@@ -50,9 +50,21 @@ class ADC2021Source(EventSource):
                         f"(found {sorted(fh.keys())[:10]}); "
                         "ADC2021 files hold 'Particles' of shape (N, 19, 4)"
                     )
-                shape = fh[dataset].shape
+                node = fh[dataset]
+                if not isinstance(node, h5py.Dataset):
+                    raise StreamError(
+                        f"{path}: wrong schema: {dataset!r} is a {type(node).__name__.lower()}, "
+                        "not a dataset; ADC2021 files hold 'Particles' of shape (N, 19, 4)"
+                    )
+                shape = node.shape
+                kind = node.dtype.kind
         except OSError as exc:
             raise StreamError(f"{path}: not a readable HDF5 file ({exc})") from exc
+        if kind not in "fiu":
+            raise StreamError(
+                f"{path}: wrong schema: {dataset!r} has dtype kind {kind!r}; ADC2021 data are "
+                "real numbers (float or integer), not strings, complex or compound values"
+            )
         if len(shape) != 3 or shape[1:] != (19, 4):
             raise StreamError(
                 f"{path}: wrong schema: {dataset!r} has shape {shape}, expected (N, 19, 4)"

@@ -142,6 +142,10 @@ def _list_column(
         raise StreamError(f"{origin}: row {row0 + row}: column {name!r} is null")
     offsets = arr.offsets.to_numpy().astype(np.int64)
     values = arr.flatten()
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        raise StreamError(
+            f"{origin}: column {name!r} has type {arr.type}, expected a list of numbers"
+        )
     if values.null_count:
         flat = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
         row = int(np.searchsorted(offsets - offsets[0], flat, "right") - 1)
@@ -158,9 +162,12 @@ def _column(
     if arr.null_count:
         row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
         raise StreamError(f"{origin}: row {row0 + row}: column {name!r} is null")
+    numeric = pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
+    if not (numeric or pa.types.is_boolean(arr.type)):
+        raise StreamError(f"{origin}: column {name!r} of type {arr.type} is not {np.dtype(dtype)}")
     try:
         return np.asarray(arr.to_numpy(zero_copy_only=False), dtype)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise StreamError(
             f"{origin}: column {name!r} of type {arr.type} is not {np.dtype(dtype)}"
         ) from exc
@@ -168,6 +175,10 @@ def _column(
 
 def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
     """Convert one Arrow record batch in our schema to a validated :class:`EventBatch`."""
+    names = rb.schema.names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise StreamError(f"{origin}: wrong schema: duplicate column(s) {duplicated}")
     missing = [c for c in _REQUIRED if c not in rb.schema.names]
     if missing:
         raise StreamError(
