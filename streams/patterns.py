@@ -53,6 +53,8 @@ __all__ = [
 FORMATS: tuple[str, ...] = ("emp", "empv2", "apx")
 FLAGS: tuple[str, ...] = ("valid", "start_of_orbit", "start_of_packet", "end_of_packet", "strobe")
 _METADATA = "Metadata: (strobe,) start of orbit, start of packet, end of packet, valid"
+#: largest link number the formats print (three digits in EMP headers)
+MAX_LINK = 999
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", np.uint8)
 _HEX_DIGITS_UPPER = np.frombuffer(b"0123456789ABCDEF", np.uint8)
@@ -83,6 +85,11 @@ class PatternFile:
     uppercase_hex: bool = False
 
     def __post_init__(self) -> None:
+        links = np.asarray(self.links)
+        if links.size and (int(links.min()) < 0 or int(links.max()) > MAX_LINK):
+            raise ValueError(f"PatternFile.links must be in 0..{MAX_LINK}, got {links.tolist()}")
+        if np.unique(links).size != links.size:
+            raise ValueError(f"PatternFile.links must be distinct, got {links.tolist()}")
         shape = (self.data.shape[0], self.links.shape[0])
         for name in ("data", *FLAGS):
             if getattr(self, name).shape != shape:
@@ -266,17 +273,37 @@ def _read_emp_v1(p: Path, lines: list[str]) -> PatternFile:
 
 def _link_numbers(p: Path, lineno: int, text: str) -> list[int]:
     tokens = text.split()
-    if not tokens or not all(t.isdigit() for t in tokens):
+    if not tokens or not all(t.isascii() and t.isdigit() for t in tokens):
         raise StreamError(
             f"{p}: line {lineno}: link header must list link numbers, got {text.strip()[:60]!r}"
         )
-    return [int(t) for t in tokens]
+    return _checked_links(p, lineno, [int(t) for t in tokens])
+
+
+def _checked_links(p: Path, lineno: int, links: list[int]) -> list[int]:
+    """Link numbers of a header: each in 0..MAX_LINK and listed once."""
+    seen: set[int] = set()
+    for link in links:
+        if link > MAX_LINK:
+            raise StreamError(f"{p}: line {lineno}: link {link} is above {MAX_LINK}")
+        if link in seen:
+            raise StreamError(f"{p}: line {lineno}: link {link} is listed twice")
+        seen.add(link)
+    return links
 
 
 def _read_emp_v2(p: Path, lines: list[str]) -> PatternFile:
     link_line = next((i for i, ln in enumerate(lines[:6]) if ln.strip().startswith("Link")), None)
     if link_line is None or not lines[0].startswith(("ID:", "Board")):
         raise StreamError(f"{p}: line 1-4: EMP v2 needs 'ID:', 'Metadata:' and 'Link' header lines")
+    metadata = next(
+        (i for i, ln in enumerate(lines[:link_line]) if ln.startswith("Metadata")), None
+    )
+    if metadata is not None and " ".join(lines[metadata].split()) != _METADATA:
+        raise StreamError(
+            f"{p}: line {metadata + 1}: unknown EMP v2 metadata {lines[metadata][:80]!r}; "
+            f"expected {_METADATA!r}"
+        )
     links = _link_numbers(p, link_line + 1, lines[link_line].strip()[len("Link") :])
     tokens, where, n = _frame_rows(p, lines, link_line + 1, "empv2", 2, len(links))
     flag_tokens = tokens[0::2]
@@ -343,9 +370,10 @@ def _read_apx(p: Path, lines: list[str]) -> PatternFile:
         raise StreamError(f"{p}: APx file has no '#LinkLabel' line")
     links: list[int] = []
     for tok in label.split()[1:]:
-        if not tok.startswith("LINK_") or not tok[5:].isdigit():
+        if not tok.startswith("LINK_") or not (tok[5:].isascii() and tok[5:].isdigit()):
             raise StreamError(f"{p}: '#LinkLabel' entry {tok!r} is not LINK_<number>")
         links.append(int(tok[5:]))
+    _checked_links(p, lines.index(label) + 1, links)
     per_link = 2 if sideband else 1
     tokens: list[str] = []
     where: list[tuple[int, int]] = []

@@ -280,3 +280,52 @@ def test_objects_pack_to_links_and_back_bit_exact(tmp_path: Path) -> None:
     assert pf.start_of_orbit.sum() == 3
     assert pf.start_of_packet[:, 0].sum() == 500
     assert pf.valid[:, 0].sum() == 1000
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            [
+                "Board X",
+                " Quad/Chan : q00c0 q00c1",
+                "      Link : 003 003",
+                "Frame 0000 :   1v0000000000000000 1v0000000000000000",
+            ],
+            r"line 3: link 3 is listed twice",
+        ),
+        (
+            [
+                "#Sideband ON",
+                "#LinkLabel LINK_01 LINK_01",
+                "#BeginData",
+                "0x0000    0x01 0x0000000000000000 0x01 0x0000000000000000",
+            ],
+            r"line 2: link 1 is listed twice",
+        ),
+        (
+            [
+                "ID: X",
+                "Metadata: whatever the file says",
+                "",
+                "      Link  000",
+                "Frame 0000    0001 0000000000000000",
+            ],
+            r"line 2: unknown EMP v2 metadata",
+        ),
+    ],
+)
+def test_duplicate_links_and_junk_metadata_are_refused(
+    tmp_path: Path, lines: list[str], message: str
+) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StreamError, match=rf"bad\.txt: {message}"):
+        patterns.read(path)
+
+
+@pytest.mark.parametrize("links", [[-3], [1, 1], [1000]])
+def test_pattern_file_refuses_links_no_reader_accepts(links: list[int]) -> None:
+    """A link number the readers would reject is refused when the frames are built."""
+    with pytest.raises(ValueError, match=r"PatternFile\.links"):
+        PatternFile.empty(2, links)
