@@ -32,8 +32,18 @@ What it does, reproducibly from ``--seed``:
    57; ``cnf.npz``: (x, t) → v with t last, as ``emulator.nn.scores.
    flow_matching_score`` feeds it), plus ``encoder.npz`` (the autoencoder's encoder,
    for ``latent_mu2`` seeds, same input_scale) and a ``training.json`` record.
+6. Records how each model was made, so ``firmware`` can regenerate its hls4ml
+   project (``firmware._hls_source``): ``NAME.json`` (the Keras model's architecture
+   in Keras 2's JSON layout), ``NAME_weights.h5`` (its float weights as trained) and
+   ``NAME_hls4ml.json`` (the hls4ml configuration it was converted with). It checks
+   that hls4ml, converting that record, resolves exactly the saved model's layers,
+   raw weights and precisions (the firmware build then proves the compiled project
+   bit for bit).
 
-``make demo`` never runs this: its outputs are committed as package data.
+Outputs whose content did not change are left untouched (an ``.npz`` holding the
+same arrays, a ``training.json`` differing only in ``seconds``), so a re-run that
+reproduces the models gives no diff. ``make demo`` never runs this: its outputs
+are committed as package data.
 """
 
 # ruff: noqa: RUF002, RUF003, PLC0415
@@ -233,8 +243,11 @@ def fitted_precision(values: np.ndarray, width: int) -> str:
 
 def to_hls(
     model: Any, role: str, workdir: Path, input_precision: str, output_precision: str
-) -> Any:
-    """Quantize ``model`` with explicit per-layer precisions, convert with hls4ml and compile."""
+) -> tuple[Any, dict[str, Any]]:
+    """Quantize ``model`` with explicit per-layer precisions, convert with hls4ml and compile.
+
+    Returns the compiled hls4ml model and the hls4ml configuration it was made with.
+    """
     import hls4ml
 
     config = hls4ml.utils.config_from_keras_model(
@@ -268,7 +281,7 @@ def to_hls(
         project_name=role,
     )
     hls_model.compile()
-    return hls_model
+    return hls_model, config
 
 
 def check_bit_exact(role: str, hls_model: Any, sample: np.ndarray) -> Any:
@@ -288,6 +301,70 @@ def check_bit_exact(role: str, hls_model: Any, sample: np.ndarray) -> Any:
         )
     log(f"{role}: emulator == hls4ml C simulation bit for bit on {len(x)} events")
     return emulated
+
+
+def save_if_changed(model: Any, path: Path) -> bool:
+    """Save an emulator model unless ``path`` already holds the same arrays and header.
+
+    ``.npz`` files are zip archives with timestamps: rewriting an unchanged model would
+    change the file's bytes for nothing. Returns True when the file was written.
+    """
+    if path.is_file():
+        with tempfile.TemporaryDirectory(prefix="l1sim-train-") as scratch:
+            candidate = model.save(Path(scratch) / path.name)
+            with np.load(path) as old, np.load(candidate) as new:
+                same = sorted(old.files) == sorted(new.files) and all(
+                    old[key].dtype == new[key].dtype and np.array_equal(old[key], new[key])
+                    for key in new.files
+                )
+        if same:
+            return False
+    model.save(path)
+    path.chmod(0o644)  # package data: readable by everyone (save() writes 0600)
+    return True
+
+
+def write_record(record: dict[str, Any], path: Path) -> None:
+    """Write ``training.json`` unless the existing one differs only in ``seconds``."""
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if {**old, "seconds": None} == {**record, "seconds": None}:
+            return
+    path.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def record_source(
+    name: str, model: Any, hls_config: dict[str, Any], emulated: Any, out: Path, origin: str
+) -> None:
+    """Write the Keras model and hls4ml configuration beside ``NAME.npz`` and check them.
+
+    The check converts the written record with hls4ml (no compilation) and requires
+    exactly the emulator model's layers, raw weights and resolved precisions.
+    """
+    from firmware._hls import check_model_source
+    from firmware._hls_source import DenseSpec, write_model_source
+
+    specs = []
+    for layer in model.layers:
+        if layer.__class__.__name__ == "Dense":
+            kernel, bias = layer.get_weights()
+            specs.append(DenseSpec(layer.name, kernel, bias, layer.get_config()["activation"]))
+    source = write_model_source(
+        out,
+        name,
+        input_name=model.layers[0].name,
+        input_shape=tuple(int(s) for s in model.inputs[0].shape[1:]),
+        layers=specs,
+        hls_config=hls_config,
+        emulator_model=f"{name}.npz",
+        origin=origin,
+    )
+    differences = check_model_source(source, emulated, seed=name)
+    if differences:
+        raise SystemExit(f"{name}: the recorded source does not reproduce the model: {differences}")
+    log(
+        f"{name}: source recorded ({source.keras_json.name}, {source.keras_h5.name}, {source.path.name})"
+    )
 
 
 def auc(background: np.ndarray, signal: np.ndarray) -> float:
@@ -441,11 +518,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="l1sim-train-") as workdir:
         for name, role in roles.items():
             model = role["model"]
-            hls_model = to_hls(model, name, Path(workdir), role["input"], role["output"])
+            hls_model, hls_config = to_hls(
+                model, name, Path(workdir), role["input"], role["output"]
+            )
             emulated = check_bit_exact(name, hls_model, model_input(sample, role))
             path = args.out / f"{name}.npz"
-            emulated.save(path)
-            path.chmod(0o644)  # package data: readable by everyone (save() writes 0600)
+            if not save_if_changed(emulated, path):
+                log(f"{name}: {path} already holds this model; left untouched")
+            origin = (
+                f"tools/train_default_models.py --seed {args.seed} --n-train {args.n_train} "
+                f"--epochs {args.epochs} --pileup {args.pileup}: the Keras {keras.__version__} "
+                "model as trained (float weights), quantized post-training by hls4ml with "
+                "the precisions of hls_config"
+            )
+            record_source(name, model, hls_config, emulated, args.out, origin)
             reloaded = emulator.nn.Model.load(path)
             np.testing.assert_array_equal(
                 np.asarray(reloaded.predict(model_input(sample, role))),
@@ -480,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             log(f"{name}: {n_weights} weights, AUC {aucs} -> {path}")
     record["seconds"] = round(time.perf_counter() - started, 1)
-    (args.out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_record(record, args.out / "training.json")
     log(f"done in {record['seconds']} s")
     return 0
 

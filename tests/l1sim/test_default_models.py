@@ -73,7 +73,11 @@ def test_training_script_is_reproducible_and_bit_exact(tmp_path: Path) -> None:
     for run in ("a", "b"):
         assert script.main([*argv, "--out", str(tmp_path / run)]) == 0
     names = {p.name for p in (tmp_path / "a").iterdir()}
-    assert names == {"autoencoder.npz", "encoder.npz", "cnf.npz", "training.json"}
+    models = ("autoencoder", "encoder", "cnf")
+    sources = {
+        f"{m}{suffix}" for m in models for suffix in (".json", "_weights.h5", "_hls4ml.json")
+    }
+    assert names == {"training.json", *(f"{m}.npz" for m in models), *sources}
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     record = json.loads((tmp_path / "a" / "training.json").read_text())
     assert record["models"]["cnf"]["layers"] == [16, 16, 57]
