@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -110,11 +111,18 @@ class SimResult:
     cycles: int
     #: Wall time of the simulator process, start-up included (build excluded).
     seconds: float
+    #: CPU time (user + system) of the simulator process: robust on a loaded machine.
+    cpu_seconds: float
 
     @property
     def cycles_per_second(self) -> float:
         """Recorded cycles per wall-clock second of the simulator process."""
         return self.cycles / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def cycles_per_cpu_second(self) -> float:
+        """Recorded cycles per CPU second of the simulator process."""
+        return self.cycles / self.cpu_seconds if self.cpu_seconds > 0 else float("inf")
 
 
 def default_cache_dir() -> Path:
@@ -259,6 +267,8 @@ class Runner(ABC):
         directory removed afterwards. Returns every output port, one row per
         stimulus row.
         """
+        if build.simulator != self.name:
+            raise CosimError(f"a {build.simulator} build cannot run on {self.name}")
         if work_dir is not None:
             work_dir.mkdir(parents=True, exist_ok=True)
             return self._run(build, stimulus, work_dir.resolve())
@@ -302,6 +312,7 @@ class Runner(ABC):
             f"+l1sim_cycles={n_rows}",
         ]
         log = work / "sim.log"
+        cpu_start = _children_cpu()
         start = time.perf_counter()
         if build.native:
             with log.open("w") as handle:
@@ -316,6 +327,7 @@ class Runner(ABC):
         else:
             failed = self._run_cocotb(build, plusargs, work, log)
         seconds = time.perf_counter() - start
+        cpu_seconds = _children_cpu() - cpu_start
         if failed:
             raise CosimError(
                 f"{self.name}: simulation of top {spec.top!r} failed; "
@@ -327,7 +339,7 @@ class Runner(ABC):
             raise CosimError(
                 f"{self.name}: cannot read the outputs of top {spec.top!r}: {exc}\n{_tail(log)}"
             ) from None
-        return SimResult(outputs, n_rows, seconds)
+        return SimResult(outputs, n_rows, seconds, cpu_seconds)
 
     def _run_cocotb(self, build: SimBuild, plusargs: list[str], work: Path, log: Path) -> bool:
         """Run the cocotb test module; True when it failed."""
@@ -351,6 +363,12 @@ class Runner(ABC):
             # cocotb exits (under pytest) or raises when the simulator fails.
             return True
         return n_failed > 0 or n_tests == 0
+
+
+def _children_cpu() -> float:
+    """CPU seconds used so far by finished child processes (the simulator runs as one)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run_text(command: Sequence[str], env: Mapping[str, str] | None = None) -> str:

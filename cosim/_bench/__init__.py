@@ -20,10 +20,12 @@ The stimulus and output files are written and read with numpy in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from string import Template
+from typing import Protocol
 
 __all__ = [
     "BENCH_MODULE",
@@ -54,6 +56,19 @@ class Port:
 
     name: str
     width: int
+
+
+class PortLike(Protocol):
+    """Any port record with a name, a direction (``input``/``output``) and a width."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def direction(self) -> str: ...
+
+    @property
+    def width(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,43 @@ class DutSpec:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"{where}: port names used twice: {', '.join(duplicates)}")
+
+    @classmethod
+    def from_ports(
+        cls,
+        top: str,
+        sources: Iterable[Path],
+        ports: Iterable[PortLike],
+        *,
+        clock: str = "clk",
+        reset: str | None = "rst",
+        reset_active_low: bool = False,
+        data_files: Iterable[Path] = (),
+    ) -> DutSpec:
+        """A spec from a port list (e.g. a firmware manifest's): every port but the
+        clock and the reset is a data port, in the list's order."""
+        inputs: list[Port] = []
+        outputs: list[Port] = []
+        for port in ports:
+            if port.name in (clock, reset):
+                continue
+            direction = str(port.direction).lower()
+            if direction in ("input", "in"):
+                inputs.append(Port(port.name, int(port.width)))
+            elif direction in ("output", "out"):
+                outputs.append(Port(port.name, int(port.width)))
+            else:
+                raise ValueError(f"top {top!r}: port {port.name!r} has direction {direction!r}")
+        return cls(
+            top=top,
+            sources=tuple(sources),
+            inputs=tuple(inputs),
+            outputs=tuple(outputs),
+            clock=clock,
+            reset=reset,
+            reset_active_low=reset_active_low,
+            data_files=tuple(data_files),
+        )
 
     @property
     def record_bytes(self) -> int:

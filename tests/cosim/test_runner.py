@@ -324,3 +324,23 @@ def test_data_files_are_found_by_relative_name(cache_dir: Path, tmp_path: Path) 
     x = np.random.default_rng(3).integers(0, 16, size=500, dtype=np.uint64)
     result = runner.test(runner.build(spec), {"x": x}, work_dir=tmp_path / "run")
     np.testing.assert_equal(result.outputs["y"].values()[1:], contents[x[:-1]])
+
+
+def test_spec_from_a_manifest_port_list(tmp_path: Path) -> None:
+    from firmware._manifest import PortEntry
+
+    ports = [
+        PortEntry("clk", "input", 1),
+        PortEntry("rst", "input", 1),
+        PortEntry("in_objects", "input", 300),
+        PortEntry("valid", "input", 1),
+        PortEntry("out_accept", "output", 1),
+        PortEntry("out_scores", "output", 96),
+    ]
+    spec = DutSpec.from_ports("menu_top", [tmp_path / "top.v"], ports)
+    assert spec.inputs == (Port("in_objects", 300), Port("valid", 1))
+    assert spec.outputs == (Port("out_accept", 1), Port("out_scores", 96))
+    assert (spec.clock, spec.reset, spec.reset_active_low) == ("clk", "rst", False)
+    assert spec.record_bytes == 38 + 1
+    with pytest.raises(ValueError, match="port 'x' has direction 'inout'"):
+        DutSpec.from_ports("t", [tmp_path / "t.v"], [PortEntry("x", "inout", 1)])
