@@ -112,11 +112,19 @@ def _cards(summary: Summary) -> str:
     for name, points in list(series.items())[:1]:
         fit = points.get("fit") or {}
         if fit.get("rate_at_target_hz") is not None:
-            cards.append(
-                (
-                    format_rate(fit["rate_at_target_hz"], fit.get("error_at_target_hz")),
-                    f"{_e(name)} extrapolated to μ = {_number(fit.get('target_mu'))}",
+            caveats = [
+                text
+                for flag, text in (
+                    (fit.get("far_beyond"), "far beyond the fitted range"),
+                    (fit.get("bad"), "bad fit"),
                 )
+                if flag
+            ]
+            label = f"{_e(name)} extrapolated to μ = {_number(fit.get('target_mu'))}"
+            if caveats:
+                label += " — " + _verdict(False, "", ", ".join(caveats))
+            cards.append(
+                (format_rate(fit["rate_at_target_hz"], fit.get("error_at_target_hz")), label)
             )
     timing = summary.get("timing") or {}
     if timing.get("total_latency_us") is not None:
@@ -229,8 +237,12 @@ def _target_table(summary: Summary) -> str:
         (
             _e(entry.get("seed")),
             _e(format_rate(entry.get("target_rate_hz"))),
-            _e(f"{_number(entry.get('threshold'))} {entry.get('unit') or ''}"),
-            _e(format_rate(entry.get("rate_hz"))),
+            _e(f"{_number(entry.get('threshold'))} {entry.get('unit') or ''}")
+            if entry.get("found", True)
+            else _verdict(False, "", "none"),
+            _e(format_rate(entry.get("rate_hz")))
+            if entry.get("found", True)
+            else _e(entry.get("note") or "the sample cannot resolve this rate"),
         )
         for entry in entries
     ]
@@ -254,31 +266,65 @@ def _overlap_table(summary: Summary) -> str:
 
 
 def _pileup_table(summary: Summary) -> str:
-    """Fit parameters of rate = a·μ + b·μ² and the extrapolation."""
+    """The chosen fit per series (model, parameters, χ²/ndf), its extrapolation and notes."""
     section = summary.get("rate_vs_pileup") or {}
+    is_mu = bool(section.get("is_mu", True))
+    symbol = "μ" if is_mu else "n"
     rows = []
     for name, points in (section.get("series") or {}).items():
         fit = points.get("fit")
         if not fit:
             continue
-        covariance = fit.get("covariance") or [[0.0, 0.0], [0.0, 0.0]]
-        sigma_a = max(covariance[0][0] or 0.0, 0.0) ** 0.5
-        sigma_b = max(covariance[1][1] or 0.0, 0.0) ** 0.5
-        chi2, ndf = fit.get("chi2"), fit.get("ndf")
+        chi2, ndf, probability = fit.get("chi2"), fit.get("ndf"), fit.get("chi2_probability")
+        quality = "n/a" if chi2 is None or not ndf else f"{chi2:.4g} / {ndf}"
+        if probability is not None and ndf:
+            quality += f" (p = {probability:.2g})"
+        others = "; ".join(
+            f"{other['model']}: {other['chi2']:.4g} / {other['ndf']}"
+            for other in fit.get("alternatives") or []
+            if other.get("ndf")
+        )
+        model = str(fit.get("model") or "a·μ + b·μ²")
         rows.append(
             (
                 _e(name),
-                _e(f"{significant(fit['a'] / 1e3, 4)} ± {significant(sigma_a / 1e3, 2)}"),
-                _e(f"{significant(fit['b'] / 1e3, 4)} ± {significant(sigma_b / 1e3, 2)}"),
-                _e("n/a" if chi2 is None or not ndf else f"{chi2:.4g} / {ndf}"),
-                _e(_number(fit.get("target_mu"))),
-                _e(format_rate(fit.get("rate_at_target_hz"), fit.get("error_at_target_hz"))),
+                _e(model if is_mu else model.replace("μ", "n")),
+                *(_e(_parameter(fit.get(key), fit.get(f"{key}_err"))) for key in ("a", "b", "c")),
+                _verdict(not fit.get("bad"), quality, quality + " — bad fit"),
+                _e(others or "—"),
+                _e(_number(fit.get("target_mu")) if fit.get("target_mu") is not None else "—"),
+                _e(
+                    format_rate(fit.get("rate_at_target_hz"), fit.get("error_at_target_hz"))
+                    if fit.get("rate_at_target_hz") is not None
+                    else "none"
+                ),
             )
         )
+    notes = section.get("notes") or []
+    text = "".join(f"<li>{_e(note)}</li>" for note in notes)
     if not rows:
-        return ""
-    headers = ["rate", "a [kHz]", "b [kHz]", "χ² / ndf", "target μ", "extrapolated rate"]
-    return _table(headers, rows, {1, 2, 3, 4, 5})
+        return f"<ul class='notes'>{text}</ul>" if text else ""
+    headers = [
+        "rate",
+        "model (chosen)",
+        "a [kHz]",
+        "b [kHz]",
+        "c [kHz]",
+        "χ² / ndf",
+        "other model χ² / ndf",
+        f"target {symbol}",
+        "extrapolated rate",
+    ]
+    table = _table(headers, rows, {2, 3, 4, 5, 7, 8})
+    return table + (f"<ul class='notes'>{text}</ul>" if text else "")
+
+
+def _parameter(value: float | None, error: float | None) -> str:
+    """A fit parameter in kHz with its uncertainty (``—`` when the model has none)."""
+    if value is None:
+        return "—"
+    text = significant(value / 1e3, 4)
+    return text if not error else f"{text} ± {significant(error / 1e3, 2)}"
 
 
 def _signals_table(summary: Summary) -> str:

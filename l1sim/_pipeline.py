@@ -312,25 +312,6 @@ def _panel_seeds(decisions: DecisionBatch) -> list[str]:
     return (nn + rest)[:MAX_PANELS]
 
 
-def _scan_thresholds(background: np.ndarray, signals: list[np.ndarray]) -> np.ndarray:
-    """Raw thresholds for the scans: quantiles of each sample plus the background's tail.
-
-    Every one of the 40 highest background scores is a threshold (the rate steps
-    there), so the rate curve is exact where it is steepest on a log scale.
-    """
-    points = [np.zeros(1, np.int64)]
-    for values in [background, *signals]:
-        valid = values[values >= 0]
-        if valid.size:
-            grid = np.quantile(valid, np.linspace(0.0, 1.0, 120), method="inverted_cdf")
-            points.append(grid.astype(np.int64))
-    valid = background[background >= 0]
-    if valid.size:
-        tail = np.unique(valid)[-40:]
-        points += [tail, tail + 1]
-    return np.unique(np.concatenate(points))
-
-
 def build_summary(
     job: Job,
     menu: Menu,
@@ -345,7 +326,7 @@ def build_summary(
         decisions, n_colliding=n_colliding, timing=timing, pileup_target=job.target_mu
     )
     metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
-    colliding = decisions.colliding
+    counted = analysis.collision_mask(decisions)
     lsb = {name: decisions.score_type(name).lsb for name in decisions.seed_names}
     seed_rows = []
     for name in decisions.seed_names:
@@ -370,7 +351,6 @@ def build_summary(
             }
         )
     accepts = core["accepts"]
-    passed = decisions.prescaled & ~np.array([metas[n]["masked"] for n in decisions.seed_names])
     summary: Summary = {
         "schema": SCHEMA_VERSION,
         "l1sim_version": __version__,
@@ -389,7 +369,8 @@ def build_summary(
             "revolution_hz": REVOLUTION_HZ,
             "colliding_bunches": n_colliding,
             "n_bx": len(decisions),
-            "n_colliding_bx": int(colliding.sum()),
+            "n_colliding_bx": int(counted.sum()),
+            "n_colliding_slots": int(np.count_nonzero(decisions.colliding)),
             "n_orbits": int(np.unique(decisions.orbit).size),
         },
         "rates": {
@@ -401,7 +382,7 @@ def build_summary(
         },
         "overlap": {
             "seeds": list(decisions.seed_names),
-            "rate_hz": analysis.overlap_matrix(passed, colliding, n_colliding).tolist(),
+            "rate_hz": core["overlap_hz"]["matrix"],
         },
         "rate_vs_threshold": {},
         "score_distributions": {},
@@ -412,14 +393,9 @@ def build_summary(
         "analysis": core,
     }
     for name in _panel_seeds(decisions):
-        column = decisions.column(name)
         meta = metas[name]
-        background_scores = decisions.scores[:, column]
-        signal_scores = {label: batch.scores[:, column] for label, batch in signals.items()}
-        thresholds = _scan_thresholds(background_scores[colliding], list(signal_scores.values()))
-        scan = analysis.rate_vs_threshold(
-            background_scores, colliding, thresholds, lsb=lsb[name], n_colliding=n_colliding
-        )
+        thresholds = analysis.scan_points(decisions, name, signals)
+        scan = analysis.seed_rate_vs_threshold(decisions, name, thresholds, n_colliding=n_colliding)
         summary["rate_vs_threshold"][name] = {
             "variable": _variable(meta, menu),
             "unit": unit_of(meta.get("kind", "")),
@@ -432,26 +408,16 @@ def build_summary(
         }
         if signals:
             curves = {
-                label: analysis.efficiency_vs_rate(
-                    scores,
-                    background_scores,
-                    colliding,
-                    thresholds,
-                    lsb=lsb[name],
-                    n_colliding=n_colliding,
+                label: analysis.seed_efficiency_vs_rate(
+                    batch, decisions, name, thresholds, n_colliding=n_colliding
                 )["efficiency"]
-                for label, scores in signal_scores.items()
+                for label, batch in signals.items()
             }
             at_menu = {
-                label: analysis.efficiency_vs_rate(
-                    scores,
-                    background_scores,
-                    colliding,
-                    [meta["threshold_raw"]],
-                    lsb=lsb[name],
-                    n_colliding=n_colliding,
+                label: analysis.seed_efficiency_vs_rate(
+                    batch, decisions, name, [meta["threshold_raw"]], n_colliding=n_colliding
                 )
-                for label, scores in signal_scores.items()
+                for label, batch in signals.items()
             }
             summary["efficiency_vs_rate"][name] = {
                 "rate_hz": scan["rate_hz"],
@@ -461,18 +427,19 @@ def build_summary(
                     "efficiency": {label: p["efficiency"][0] for label, p in at_menu.items()},
                 },
             }
-            summary["score_distributions"][name] = _histograms(
-                background_scores[colliding], signal_scores, lsb[name], meta, menu
-            )
+            summary["score_distributions"][name] = {
+                "variable": _variable(meta, menu),
+                "unit": unit_of(meta.get("kind", "")),
+                **analysis.score_histograms(decisions, name, signals, bins=SCORE_BINS),
+            }
     for label, batch in signals.items():
+        efficiencies = analysis.signal_efficiencies(batch)
         summary["signals"].append(
             {
                 "name": label,
-                "n_events": len(batch),
-                "efficiency": {
-                    name: float(batch.fired[:, i].mean()) for i, name in enumerate(batch.seed_names)
-                },
-                "l1_efficiency": float(batch.final_or.mean()),
+                "n_events": efficiencies["n_events"],
+                "efficiency": efficiencies["seeds"],
+                "l1_efficiency": efficiencies["final_or"],
             }
         )
     targets = []
@@ -480,21 +447,19 @@ def build_summary(
         if metas[name].get("kind") != str(SeedKind.NN):
             continue
         for target in TARGET_RATES_HZ:
-            found = analysis.threshold_for_rate(
-                decisions.scores[:, decisions.column(name)],
-                colliding,
-                target,
-                lsb=lsb[name],
-                n_colliding=n_colliding,
+            found = analysis.seed_threshold_for_rate(
+                decisions, name, target, n_colliding=n_colliding
             )
             targets.append(
                 {
                     "seed": name,
                     "target_rate_hz": target,
+                    "found": found["found"],
                     "threshold": found["threshold"],
                     "threshold_raw": found["threshold_raw"],
                     "unit": unit_of(metas[name]["kind"]),
                     "rate_hz": found["rate_hz"],
+                    "note": found.get("note"),
                 }
             )
     summary["thresholds_for_target"] = targets
@@ -513,33 +478,12 @@ def _rate_entry(rate: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _histograms(
-    background: np.ndarray,
-    signals: dict[str, np.ndarray],
-    lsb: float,
-    meta: dict[str, Any],
-    menu: Menu,
-) -> dict[str, Any]:
-    """Histograms of the (non-negative) raw scores in physical units, shared bin edges."""
-    valid = background[background >= 0]
-    threshold = meta["threshold_raw"] * lsb
-    # range: the background's far tail and the threshold, with room to see signals beyond
-    top = 2.0 * max(float(np.quantile(valid, 0.9999)) * lsb if valid.size else 0.0, threshold)
-    edges = np.linspace(0.0, max(top, 4 * lsb), SCORE_BINS + 1)
-
-    def counts(values: np.ndarray) -> list[int]:
-        physical = values[values >= 0] * lsb
-        histogram: list[int] = np.histogram(np.minimum(physical, edges[-1]), edges)[0].tolist()
-        return histogram
-
-    return {
-        "variable": _variable(meta, menu),
-        "unit": unit_of(meta.get("kind", "")),
-        "bin_edges": edges.tolist(),
-        "background": counts(background),
-        "signals": {label: counts(values) for label, values in signals.items()},
-        "threshold": threshold,
-    }
+#: axis label of each pile-up variable of :func:`emulator.analysis.pileup_section`
+_PILEUP_AXIS = {
+    "mu": "pile-up μ (mean number of interactions per BX)",
+    "true_interactions": "pile-up μ (mean number of interactions per BX, from the input)",
+    "n_vertices": "reconstructed primary vertices per BX (not μ)",
+}
 
 
 def _pileup_section(pileup: dict[str, Any], collision_rate_hz: float) -> dict[str, Any]:
@@ -549,26 +493,41 @@ def _pileup_section(pileup: dict[str, Any], collision_rate_hz: float) -> dict[st
         "mu": bins["mu_mean"],
         "rate_hz": bins["rate_hz"],
         "error_hz": bins["rate_err_hz"],
+        "n_bx": bins["n_bx"],
     }
     fit = pileup.get("fit")
     if fit:
         extrapolation = pileup.get("extrapolation") or {}
         series["fit"] = {
+            "model": fit["model"],
             "a": fit["a"],
             "b": fit["b"],
+            "c": fit["c"],
+            "a_err": fit["a_err"],
+            "b_err": fit["b_err"],
+            "c_err": fit["c_err"],
             "covariance": fit["covariance"],
-            "chi2": fit.get("chi2"),
-            "ndf": fit.get("ndf"),
-            "target_mu": extrapolation.get("mu", pileup.get("target_mu")),
+            "chi2": fit["chi2"],
+            "ndf": fit["ndf"],
+            "chi2_probability": fit["chi2_probability"],
+            "bad": fit["bad"],
+            "mu_range": fit["mu_range"],
+            "alternatives": [
+                {key: other[key] for key in ("model", "chi2", "ndf", "chi2_probability")}
+                for other in fit["alternatives"]
+            ],
+            "curve": pileup.get("curve"),
+            "target_mu": extrapolation.get("mu") if extrapolation else None,
             "rate_at_target_hz": extrapolation.get("rate_hz"),
             "error_at_target_hz": extrapolation.get("rate_err_hz"),
+            "far_beyond": extrapolation.get("far_beyond", False),
         }
-    variable = {
-        "true_interactions": "pile-up μ (true interactions per BX)",
-        "n_vertices": "reconstructed primary vertices",
-    }.get(pileup.get("variable", ""), str(pileup.get("variable")))
+    variable = pileup.get("variable", "")
     return {
-        "variable": variable,
+        "variable": _PILEUP_AXIS.get(variable, str(variable)),
+        "key": variable,
+        "is_mu": variable != "n_vertices",
+        "notes": pileup.get("notes", []),
         "series": {"total (final OR)": series},
         "collision_rate_hz": collision_rate_hz,
     }

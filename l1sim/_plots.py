@@ -116,21 +116,26 @@ def rate_vs_threshold(section: dict[str, Any]) -> Figure | None:
     return figure
 
 
-def _fit_band(fit: dict[str, Any], mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fit rate a·μ + b·μ² [Hz] and its 1σ uncertainty from the parameter covariance."""
-    a, b = float(fit["a"]), float(fit["b"])
-    rate = a * mu + b * mu**2
-    covariance = np.asarray(fit.get("covariance") or [[0.0, 0.0], [0.0, 0.0]], dtype=float)
-    jacobian = np.stack([mu, mu**2], axis=-1)
-    variance = np.einsum("ni,ij,nj->n", jacobian, covariance, jacobian)
-    return rate, np.sqrt(np.clip(variance, 0.0, None))
+def fit_label(fit: dict[str, Any], is_mu: bool = True) -> str:
+    """The fit's model and χ²/ndf as a legend or caption text (μ → n for vertices)."""
+    model = str(fit.get("model") or "a·μ + b·μ²")
+    if not is_mu:
+        model = model.replace("μ", "n")
+    chi2, ndf = fit.get("chi2"), fit.get("ndf")
+    quality = "" if chi2 is None or not ndf else f", χ²/ndf = {chi2:.3g}/{ndf}"
+    return f"fit {model}{quality}" + (" (bad fit)" if fit.get("bad") else "")
 
 
 def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
-    """Rate in bins of pile-up with the a·μ + b·μ² fit, its band and the extrapolation."""
+    """Rate in bins of pile-up with the chosen fit, its 1σ band and the extrapolation.
+
+    The fit curve and band come from the summary (``fit.curve``, computed by
+    :func:`emulator.analysis.fit_curve`); nothing is evaluated here.
+    """
     series = (section or {}).get("series") or {}
     if not series:
         return None
+    is_mu = bool(section.get("is_mu", True))
     figure = Figure(figsize=(7.5, 5.0), layout="constrained")
     ax = figure.add_subplot()
     colors = [f"C{index}" for index in range(10)]
@@ -141,20 +146,30 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
         rate = _khz(points["rate_hz"])
         error = _khz(points.get("error_hz") or [0.0] * len(mu))
         ax.errorbar(mu, _positive(rate), yerr=error, fmt="o", ms=4, color=color, label=name)
-        fit = points.get("fit")
         mu_max = max(mu_max, float(np.nanmax(mu)) if mu.size else 0.0)
-        if not fit:
-            continue
-        target = float(fit.get("target_mu") or np.nanmax(mu))
-        mu_max = max(mu_max, target)
-        grid = np.linspace(max(1e-3, 0.5 * float(np.nanmin(mu))), target * 1.02, 200)
-        fitted, band = _fit_band(fit, grid)
-        ax.plot(grid, _positive(fitted / 1e3), color=color, linewidth=1.2)
-        ax.fill_between(
-            grid, _positive((fitted - band) / 1e3), (fitted + band) / 1e3, color=color, alpha=0.2
-        )
+        fit = points.get("fit") or {}
+        curve = fit.get("curve")
+        if curve:
+            grid = np.asarray(curve["mu"], dtype=float)
+            mu_max = max(mu_max, float(grid.max()))
+            ax.plot(
+                grid,
+                _positive(_khz(curve["rate_hz"])),
+                color=color,
+                linewidth=1.2,
+                linestyle="--" if fit.get("bad") else "-",
+                label=fit_label(fit, is_mu),
+            )
+            ax.fill_between(
+                grid,
+                _positive(_khz(curve["low_hz"])),
+                _khz(curve["high_hz"]),
+                color=color,
+                alpha=0.2,
+            )
         at_target = fit.get("rate_at_target_hz")
-        if at_target is not None:
+        target = fit.get("target_mu")
+        if at_target is not None and target is not None:
             ax.errorbar(
                 [target],
                 [at_target / 1e3],
@@ -162,7 +177,8 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
                 fmt="*",
                 ms=11,
                 color=color,
-                label=f"{name}: {format_rate(at_target)} at μ = {target:g}",
+                label=f"{name}: {format_rate(at_target)} at μ = {target:g}"
+                + (" (far beyond the fitted range)" if fit.get("far_beyond") else ""),
             )
     ax.axhline(MAX_L1_RATE_HZ / 1e3, **_LIMIT_STYLE, label="750 kHz L1 limit")
     ax.set_yscale("log")
@@ -178,9 +194,13 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
         bottom, top = ax.get_ylim()
         ax.set_ylim(bottom, min(top, collisions_hz / 1e3 * 3))
     ax.set_xlim(0, mu_max * 1.05 if mu_max > 0 else None)
-    ax.set_xlabel(section.get("variable") or "pile-up μ (true interactions per BX)")
+    ax.set_xlabel(section.get("variable") or "pile-up μ (mean number of interactions per BX)")
     ax.set_ylabel("rate [kHz]")
-    ax.set_title("Rate versus pile-up, fit rate = a·μ + b·μ² (band: 1σ)")
+    ax.set_title(
+        "Rate versus pile-up (band: 1σ of the fit)"
+        if is_mu
+        else "Rate versus reconstructed vertices"
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     return figure
@@ -339,8 +359,10 @@ _PLOTS: tuple[tuple[str, str, str, str, Callable[[Any], Figure | None]], ...] = 
         "rate_vs_pileup.png",
         "Rate versus pile-up",
         (
-            "Rates in bins of true interactions per BX, fitted with a·μ + b·μ² and "
-            "extrapolated to the target pile-up."
+            "Final-OR rate in bins of pile-up, fitted with a·μ + b·μ² or c + a·μ + b·μ² "
+            "(whichever has the larger χ² probability; dashed when the fit is bad) and "
+            "extrapolated to the target μ. Inputs that only give reconstructed vertices are "
+            "binned in vertices and not extrapolated."
         ),
         "rate_vs_pileup",
         rate_vs_pileup,

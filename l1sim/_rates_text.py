@@ -14,6 +14,7 @@ from emulator import analysis
 from emulator.replay import read_decisions
 from l1sim._errors import UserError
 from l1sim._pipeline import unit_of
+from streams.timeline import DEFAULT_N_COLLIDING
 
 
 def rates_text(
@@ -34,22 +35,14 @@ def rates_text(
             raise UserError(
                 f"{path}: unknown seed {name!r}; seeds: {', '.join(decisions.seed_names)}"
             )
-    kwargs = {} if n_colliding is None else {"n_colliding": n_colliding}
-    masked = np.array([metas[n]["masked"] for n in decisions.seed_names], np.bool_)
-    result = analysis.seed_rates(
-        decisions.seed_names,
-        decisions.fired,
-        decisions.prescaled,
-        masked,
-        decisions.colliding,
-        **kwargs,
-    )
-    accepts = analysis.accept_summary(decisions, **kwargs)
+    bunches = DEFAULT_N_COLLIDING if n_colliding is None else n_colliding
+    result = analysis.replay_rates(decisions, bunches)
+    accepts = analysis.accept_summary(decisions, bunches)
     width = max([len(name) for name in decisions.seed_names] + [24])
     lines = [
         (
-            f"{decisions.metadata.get('menu', '')}: {accepts['n_colliding_bx']} colliding BX of "
-            f"{accepts['n_bx']} replayed"
+            f"{decisions.metadata.get('menu', '')}: rates over {accepts['n_colliding_bx']} "
+            f"counted BX of {accepts['n_bx']} replayed (colliding BX holding an input event)"
         ),
         f"{'seed':<{width}}  {'threshold':>12}  {'rate [kHz]':>18}  {'pure [kHz]':>18}",
     ]
@@ -66,13 +59,12 @@ def rates_text(
     lines.append(f"{'L1 accept':<{width}}  {'':>12}  {_khz(accepts['l1a']):>18}")
     lines.append(f"deadtime from trigger rules: {100 * accepts['deadtime_fraction']:.3g} %")
     for name, target in zip(seeds, target_rates, strict=False):
-        column = decisions.column(name)
-        lsb = decisions.score_type(name).lsb
         unit = unit_of(metas[name].get("kind", ""))
         unit_suffix = f" {unit}" if unit else ""
-        found = analysis.threshold_for_rate(
-            decisions.scores[:, column], decisions.colliding, target, lsb=lsb, **kwargs
-        )
+        found = analysis.seed_threshold_for_rate(decisions, name, target, n_colliding=bunches)
+        if not found["found"]:
+            lines.append(f"{name}: no threshold: {found['note']}")
+            continue
         lines.append(
             f"{name}: threshold {found['threshold']:g}{unit_suffix} "
             f"(raw {found['threshold_raw']}) gives {found['rate_hz'] / 1e3:.4g} kHz "

@@ -9,19 +9,27 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
 - ``inputs``: ``background`` (list of str), ``signals`` (list of str), ``menu``,
   ``pileup``, ``scheme``, ``max_bx``.
 - ``normalisation``: ``revolution_hz``, ``colliding_bunches``, ``n_bx``,
-  ``n_colliding_bx``, ``n_orbits``.
+  ``n_colliding_bx`` (the BX every rate counts: colliding BX holding an input
+  event, :func:`emulator.analysis.collision_mask`), ``n_colliding_slots``
+  (colliding slots replayed, including the empty ones that complete the last
+  orbit), ``n_orbits``.
 - ``rates`` (required): ``seeds`` — list of ``{name, kind, threshold, unit,
   prescale, masked, count, rate_hz, error_hz, pure_rate_hz, pure_error_hz}``;
   ``total`` and ``l1_accept`` — ``{count, rate_hz, error_hz}``; ``limit_hz``;
   ``deadtime_fraction``.
 - ``overlap``: ``{seeds: [...], rate_hz: [[...]]}`` (diagonal = seed rate).
-- ``thresholds_for_target``: list of ``{seed, target_rate_hz, threshold, unit,
-  rate_hz}``.
+- ``thresholds_for_target``: list of ``{seed, target_rate_hz, found, threshold,
+  unit, rate_hz, note}``; when the sample cannot resolve the target (``found``
+  false) the threshold and rate are ``null`` and ``note`` says why.
 - ``rate_vs_threshold``: ``{seed: {variable, unit, thresholds, rate_hz, error_hz,
   threshold}}`` (the rate with the cut placed at each threshold).
-- ``rate_vs_pileup``: ``{variable, series: {name: {mu, rate_hz, error_hz, fit:
-  {a, b, covariance, target_mu, rate_at_target_hz, error_at_target_hz}}}}`` with
-  the menu-tools fit rate = a·μ + b·μ².
+- ``rate_vs_pileup``: ``{variable (axis label), key (mu, true_interactions or
+  n_vertices), is_mu, notes, series: {name: {mu, rate_hz, error_hz, n_bx, fit:
+  {model, a, b, c, a_err, b_err, c_err, covariance, chi2, ndf, chi2_probability,
+  bad, mu_range, alternatives, curve: {mu, rate_hz, low_hz, high_hz}, target_mu,
+  rate_at_target_hz, error_at_target_hz, far_beyond}}}}``: the model a·μ + b·μ²
+  or c + a·μ + b·μ² with the larger χ² probability; no extrapolation
+  (``rate_at_target_hz`` null) for vertices or where the fit is negative.
 - ``score_distributions``: ``{seed: {variable, unit, bin_edges, background,
   signals: {name: counts}, threshold}}``.
 - ``efficiency_vs_rate``: ``{seed: {rate_hz, signals: {name: efficiency}}}``
@@ -47,7 +55,7 @@ from l1sim._errors import UserError
 from l1sim._outdir import write_bytes_atomic
 
 #: bump when a key changes meaning; ``l1sim report`` refuses other versions
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Phase-2 Level-1 maximum accept rate [Hz]
 MAX_L1_RATE_HZ = 750e3

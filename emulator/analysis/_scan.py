@@ -98,23 +98,51 @@ def threshold_for_rate(
     With the colliding scores sorted in decreasing order s_0 >= s_1 >= ..., at
     most k = floor(target / rate-per-BX) BX may pass, so the threshold is
     s_k + 1 (everything strictly above the (k+1)-th score). Returns
-    ``threshold_raw``, ``threshold``, ``rate_hz``, ``target_hz``, ``n_bx``.
+    ``found``, ``threshold_raw``, ``threshold``, ``rate_hz``, ``target_hz``,
+    ``n_bx`` and ``rate_per_bx_hz`` (the rate of one accepted BX).
+
+    When no threshold gives a rate between 0 and the target — the target is below
+    the rate of a single accepted BX (the sample is too small), or the highest
+    scores tie so that the next step is above the target — ``found`` is False,
+    ``threshold_raw``, ``threshold`` and ``rate_hz`` are ``None`` and ``note`` says
+    why: a cut above every event would only measure "0 Hz" for lack of events.
     """
+    if not target_hz > 0:
+        raise ValueError(f"the target rate must be > 0 Hz, got {target_hz}")
     descending = np.sort(np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)])[::-1]
     n_bx = descending.shape[0]
     if n_bx == 0:
         raise ValueError("no colliding BX: cannot find a threshold for a rate")
-    per_bx = rate_scale_hz(n_colliding) / n_bx
+    scale = rate_scale_hz(n_colliding)
+    per_bx = scale / n_bx
     allowed = int(np.floor(target_hz / per_bx + 1e-9))
     threshold = int(descending[-1]) if allowed >= n_bx else int(descending[allowed]) + 1
     passing = int(np.count_nonzero(descending >= threshold))
-    return {
+    result: dict[str, Any] = {
+        "found": passing > 0,
         "threshold_raw": threshold,
         "threshold": threshold * lsb,
         "rate_hz": passing * per_bx,
         "target_hz": float(target_hz),
         "n_bx": int(n_bx),
+        "rate_per_bx_hz": per_bx,
     }
+    if passing == 0:
+        if allowed == 0:
+            needed = int(np.ceil(scale / target_hz))
+            note = (
+                f"the sample is too small for a target of {target_hz / 1e3:.4g} kHz: one "
+                f"accepted BX among the {n_bx} counted is already {per_bx / 1e3:.4g} kHz "
+                f"(at least {needed} counted BX are needed)"
+            )
+        else:
+            ties = int(np.count_nonzero(descending == descending[0]))
+            note = (
+                f"no threshold gives a rate between 0 and {target_hz / 1e3:.4g} kHz: the "
+                f"{ties} highest scores are equal, {ties * per_bx / 1e3:.4g} kHz together"
+            )
+        result.update(found=False, threshold_raw=None, threshold=None, rate_hz=None, note=note)
+    return result
 
 
 def efficiency_vs_rate(

@@ -6,31 +6,55 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from emulator.analysis._pileup import extrapolate_rate, fit_rate_vs_pileup, rate_vs_pileup
-from emulator.analysis._rates import overlap_matrix, rate, seed_rates
-from emulator.analysis._scan import efficiency_vs_rate, rate_vs_threshold, threshold_for_rate
+from emulator.analysis._pileup import (
+    extrapolate_rate,
+    fit_curve,
+    fit_pileup_models,
+    rate_vs_pileup,
+)
+from emulator.analysis._rates import rate
+from emulator.analysis._replay import (
+    collision_mask,
+    replay_overlap,
+    replay_rates,
+    seed_efficiency_vs_rate,
+    seed_rate_vs_threshold,
+    seed_threshold_for_rate,
+    signal_efficiencies,
+)
 from emulator.replay import DecisionBatch
 from streams.timeline import BX_PER_ORBIT, DEFAULT_N_COLLIDING
 
-__all__ = ["L1A_LIMIT_HZ", "accept_summary", "collision_mask", "orbit_occupancy", "summarize"]
+__all__ = [
+    "L1A_LIMIT_HZ",
+    "NOT_MINIMUM_BIAS",
+    "PILEUP_VARIABLES",
+    "accept_summary",
+    "orbit_occupancy",
+    "pileup_section",
+    "summarize",
+]
 
 #: Phase-2 Level-1 maximum accept rate.
 L1A_LIMIT_HZ = 750_000.0
 
+#: why the accept budget means nothing on a sample that is not minimum bias
+NOT_MINIMUM_BIAS = (
+    "the input is not a minimum-bias sample (it was selected, e.g. by a trigger): its "
+    "rates are fractions of that selection scaled to the bunch-crossing rate, useful to "
+    "compare seeds and thresholds, but the L1 accept rate, the deadtime and the "
+    "750 kHz check do not describe the collisions the trigger would see"
+)
 
-def collision_mask(decisions: DecisionBatch) -> NDArray[np.bool_]:
-    """The BX that count as collisions in rate denominators.
-
-    Colliding bunch slots that carry data: an event (``event_id >= 0``) or at least
-    a known number of interactions (pile-up only). Colliding slots left empty
-    after the events ran out (``streams.timeline.place`` completes the orbit) are
-    not collisions anyone recorded, so they are left out.
-    """
-    has_data = (np.asarray(decisions.event_id) >= 0) | np.isfinite(decisions.true_interactions)
-    mask: NDArray[np.bool_] = np.asarray(decisions.colliding, np.bool_) & has_data
-    return mask
+#: pile-up variables of :func:`pileup_section`: key -> (axis label, what μ means)
+PILEUP_VARIABLES: dict[str, str] = {
+    "mu": "μ: mean number of interactions per BX (the Poisson mean of the pile-up overlay)",
+    "true_interactions": "μ: mean number of interactions per BX as the input gives it "
+    "(e.g. NanoAOD Pileup_nTrueInt)",
+    "n_vertices": "reconstructed primary vertices per BX (not μ)",
+}
 
 
 def orbit_occupancy(decisions: DecisionBatch) -> dict[str, list[int]]:
@@ -55,29 +79,43 @@ def orbit_occupancy(decisions: DecisionBatch) -> dict[str, list[int]]:
 
 
 def accept_summary(
-    decisions: DecisionBatch, n_colliding: int = DEFAULT_N_COLLIDING
+    decisions: DecisionBatch,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+    *,
+    minimum_bias: bool = True,
 ) -> dict[str, Any]:
     """L1 accept rate against the 750 kHz limit, and the deadtime of the trigger rules.
 
-    ``deadtime_fraction`` = BX in which the rules would veto an accept / all BX;
-    ``vetoed_fraction`` = final-OR fires vetoed by the rules / final-OR fires.
+    Over the counted BX (:func:`collision_mask`): ``deadtime_fraction`` = counted BX
+    in which the rules would veto an accept / counted BX; ``vetoed_fraction`` =
+    final-OR fires vetoed by the rules / final-OR fires. ``minimum_bias`` says
+    whether the input is an unbiased sample of collisions; when it is not, these
+    numbers describe nothing the trigger would see: ``within_limit`` is ``None``
+    and ``note`` says why (:data:`NOT_MINIMUM_BIAS`).
     """
-    colliding = collision_mask(decisions)
-    n_bx = int(colliding.sum())
-    l1a = rate(int(decisions.l1a[colliding].sum()), n_bx, n_colliding)
-    n_final = int(decisions.final_or.sum())
-    return {
+    counted = collision_mask(decisions)
+    n_bx = int(counted.sum())
+    l1a = rate(int(decisions.l1a[counted].sum()), n_bx, n_colliding)
+    final_or = np.asarray(decisions.final_or, np.bool_)[counted]
+    n_final = int(final_or.sum())
+    vetoed = int(np.asarray(decisions.vetoed, np.bool_)[counted].sum())
+    within = bool(l1a["rate_hz"] <= L1A_LIMIT_HZ) if n_bx else True
+    summary: dict[str, Any] = {
         "l1a": l1a,
-        "final_or": rate(int(decisions.final_or[colliding].sum()), n_bx, n_colliding),
+        "final_or": rate(n_final, n_bx, n_colliding),
         "limit_hz": L1A_LIMIT_HZ,
-        "within_limit": bool(l1a["rate_hz"] <= L1A_LIMIT_HZ) if n_bx else True,
+        "minimum_bias": bool(minimum_bias),
+        "within_limit": within if minimum_bias else None,
         "n_bx": len(decisions),
         "n_colliding_bx": n_bx,
-        "dead_bx": int(decisions.dead.sum()),
-        "deadtime_fraction": float(decisions.dead.mean()) if len(decisions) else 0.0,
-        "vetoed": int(decisions.vetoed.sum()),
-        "vetoed_fraction": float(decisions.vetoed.sum() / n_final) if n_final else 0.0,
+        "dead_bx": int(np.asarray(decisions.dead, np.bool_)[counted].sum()),
+        "deadtime_fraction": float(np.asarray(decisions.dead)[counted].mean()) if n_bx else 0.0,
+        "vetoed": vetoed,
+        "vetoed_fraction": float(vetoed / n_final) if n_final else 0.0,
     }
+    if not minimum_bias:
+        summary["note"] = NOT_MINIMUM_BIAS
+    return summary
 
 
 def summarize(
@@ -89,69 +127,59 @@ def summarize(
     signals: dict[str, DecisionBatch] | None = None,
     pileup_bins: int = 8,
     pileup_target: float = 200.0,
+    mu: ArrayLike | None = None,
+    minimum_bias: bool = True,
     occupancy: bool = True,
 ) -> dict[str, Any]:
     """Everything that goes into ``summary.json`` (strict JSON: NaN becomes null).
 
     Sections: ``rates`` (per seed before/after prescale and pure, the total OR),
     ``overlap_hz`` (seed x seed rates of passing together), ``accepts`` (L1A rate
-    vs 750 kHz, deadtime), ``rate_vs_threshold`` (per seed, from one sorted
-    pass), ``thresholds`` (for ``target_rates_hz``: seed → rate), ``signals``
-    (per signal sample: efficiency of each seed and of the OR, and efficiency
-    versus background rate per seed), ``pileup`` (rates in bins of true
-    interactions, else vertices, the a·μ + b·μ² fit and its extrapolation to
-    ``pileup_target``), ``occupancy`` (per bunch slot), ``timing`` (as given).
-    Rates count the colliding BX of :func:`collision_mask`.
+    vs 750 kHz, deadtime; see ``minimum_bias`` in :func:`accept_summary`),
+    ``rate_vs_threshold`` (per seed, from one sorted pass), ``thresholds`` (for
+    ``target_rates_hz``: seed → rate), ``signals`` (per signal sample: efficiency
+    of each seed and of the OR, and efficiency versus background rate per seed),
+    ``pileup`` (:func:`pileup_section`; ``mu`` is the mean number of interactions
+    of each BX when the caller knows it, e.g. the μ a pile-up overlay drew from),
+    ``occupancy`` (per bunch slot), ``timing`` (as given). Every number counts
+    the BX of :func:`collision_mask`.
     """
     names = decisions.seed_names
-    collisions = collision_mask(decisions)
-    masked = np.array([s["masked"] for s in decisions.metadata.get("seeds", [])], np.bool_)
-    if masked.shape[0] != len(names):
-        masked = np.zeros(len(names), np.bool_)
-    active = decisions.prescaled & ~masked[np.newaxis, :]
     summary: dict[str, Any] = {
         "menu": decisions.metadata.get("menu"),
         "n_colliding_bunches": n_colliding,
         "rate_uncertainty": "binomial standard error; interval = Wilson score 68.27 %",
-        "rates": seed_rates(
-            names, decisions.fired, decisions.prescaled, masked, collisions, n_colliding
-        ),
+        "rates": replay_rates(decisions, n_colliding),
         "overlap_hz": {
             "seeds": list(names),
-            "matrix": overlap_matrix(active, collisions, n_colliding).tolist(),
+            "matrix": replay_overlap(decisions, n_colliding).tolist(),
         },
-        "accepts": accept_summary(decisions, n_colliding),
+        "accepts": accept_summary(decisions, n_colliding, minimum_bias=minimum_bias),
         "seeds": decisions.metadata.get("seeds", []),
         "rate_vs_threshold": {
-            name: rate_vs_threshold(
-                decisions.scores[:, i],
-                collisions,
-                lsb=_lsb(decisions, name),
-                n_colliding=n_colliding,
-                minimum=_min_raw(decisions, name),
-            )
-            for i, name in enumerate(names)
+            name: seed_rate_vs_threshold(decisions, name, n_colliding=n_colliding) for name in names
         },
     }
     if target_rates_hz:
         summary["thresholds"] = {
-            name: threshold_for_rate(
-                decisions.scores[:, decisions.column(name)],
-                collisions,
-                target,
-                lsb=_lsb(decisions, name),
-                n_colliding=n_colliding,
-            )
+            name: seed_threshold_for_rate(decisions, name, target, n_colliding=n_colliding)
             for name, target in target_rates_hz.items()
         }
     if signals:
         summary["signals"] = {
-            label: _signal_section(signal, decisions, collisions, n_colliding)
+            label: _signal_section(signal, decisions, n_colliding)
             for label, signal in signals.items()
         }
-    pileup_section = _pileup_section(decisions, collisions, n_colliding, pileup_bins, pileup_target)
-    if pileup_section is not None:
-        summary["pileup"] = pileup_section
+    pileup = pileup_section(
+        decisions,
+        mu=mu,
+        n_colliding=n_colliding,
+        bins=pileup_bins,
+        target=pileup_target,
+        minimum_bias=minimum_bias,
+    )
+    if pileup is not None:
+        summary["pileup"] = pileup
     if occupancy:
         summary["occupancy"] = orbit_occupancy(decisions)
     if timing is not None:
@@ -160,49 +188,24 @@ def summarize(
     return cleaned
 
 
-def _lsb(decisions: DecisionBatch, name: str) -> float:
-    try:
-        return decisions.score_type(name).lsb
-    except KeyError:
-        return 1.0
-
-
-def _min_raw(decisions: DecisionBatch, name: str) -> int | None:
-    try:
-        return decisions.score_type(name).min_raw
-    except KeyError:
-        return None
-
-
 def _signal_section(
-    signal: DecisionBatch,
-    background: DecisionBatch,
-    collisions: NDArray[np.bool_],
-    n_colliding: int,
+    signal: DecisionBatch, background: DecisionBatch, n_colliding: int
 ) -> dict[str, Any]:
-    """Efficiencies on the signal's events (records with an event) and ROC curves per seed."""
-    events = np.asarray(signal.event_id) >= 0
-    n_events = int(events.sum())
-    per_seed: dict[str, Any] = {}
-    for name in background.seed_names:
-        if name not in signal.seed_names:
-            continue
-        column = signal.column(name)
-        fired = signal.fired[events, column]
-        per_seed[name] = {
-            "efficiency": float(fired.mean()) if n_events else float("nan"),
-            "efficiency_vs_rate": efficiency_vs_rate(
-                signal.scores[events, column],
-                background.scores[:, background.column(name)],
-                collisions,
-                lsb=_lsb(background, name),
-                n_colliding=n_colliding,
+    """Efficiencies on the signal's events and ROC curves per seed."""
+    efficiencies = signal_efficiencies(signal)
+    per_seed: dict[str, Any] = {
+        name: {
+            "efficiency": efficiencies["seeds"][name],
+            "efficiency_vs_rate": seed_efficiency_vs_rate(
+                signal, background, name, n_colliding=n_colliding
             ),
         }
-    total = signal.final_or[events]
+        for name in background.seed_names
+        if name in signal.seed_names
+    }
     return {
-        "n_events": n_events,
-        "total_efficiency": float(total.mean()) if n_events else float("nan"),
+        "n_events": efficiencies["n_events"],
+        "total_efficiency": efficiencies["final_or"],
         "seeds": per_seed,
     }
 
@@ -218,28 +221,78 @@ def _strict_json(value: Any) -> Any:
     return value
 
 
-def _pileup_section(
-    decisions: DecisionBatch,
-    collisions: NDArray[np.bool_],
-    n_colliding: int,
-    bins: int,
-    target: float,
-) -> dict[str, Any] | None:
+def _pileup_values(
+    decisions: DecisionBatch, counted: NDArray[np.bool_], mu: ArrayLike | None
+) -> tuple[str, NDArray[np.float64]] | None:
+    """The pile-up variable to bin in and its value per BX (NaN where unknown)."""
+    if mu is not None:
+        values = np.asarray(mu, np.float64)
+        if values.shape != (len(decisions),):
+            raise ValueError(f"mu needs one value per BX ({len(decisions)}), got {values.shape}")
+        if np.isfinite(values[counted]).any():
+            return "mu", values
     true_mu = np.asarray(decisions.true_interactions, np.float64)
+    if np.isfinite(true_mu[counted]).any():
+        return "true_interactions", true_mu
     vertices = np.asarray(decisions.n_vertices, np.float64)
-    if np.isfinite(true_mu[collisions]).any():
-        variable, values = "true_interactions", true_mu
-    elif (vertices[collisions] >= 0).any():
-        variable, values = "n_vertices", np.where(vertices >= 0, vertices, np.nan)
-    else:
+    if (vertices[counted] >= 0).any():
+        return "n_vertices", np.where(vertices >= 0, vertices, np.nan)
+    return None
+
+
+def pileup_section(
+    decisions: DecisionBatch,
+    *,
+    mu: ArrayLike | None = None,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+    bins: int = 8,
+    target: float = 200.0,
+    minimum_bias: bool = True,
+    curve_points: int = 100,
+) -> dict[str, Any] | None:
+    """The final-OR rate in bins of pile-up, the chosen fit and its extrapolation.
+
+    The variable (``variable``, described in ``label``; see :data:`PILEUP_VARIABLES`)
+    is ``mu`` when given, else the decisions' ``true_interactions``, else
+    ``n_vertices``; ``None`` when the input knows no pile-up. Both models of
+    :func:`fit_pileup_models` are tried. ``extrapolation`` (to μ = ``target``) is
+    given for a μ variable only — reconstructed vertices are not μ. ``curve`` holds
+    the fit and its band from 0 to the target (or the highest bin) for plots;
+    ``notes`` collects what a reader should distrust (bad fit, far extrapolation,
+    negative fit, vertices, a sample that is not minimum bias).
+    """
+    counted = collision_mask(decisions)
+    chosen = _pileup_values(decisions, counted, mu)
+    if chosen is None:
         return None
-    binned = rate_vs_pileup(decisions.final_or, collisions, values, bins, n_colliding=n_colliding)
-    section: dict[str, Any] = {"variable": variable, "bins": binned, "target_mu": target}
+    variable, values = chosen
+    binned = rate_vs_pileup(decisions.final_or, counted, values, bins, n_colliding=n_colliding)
+    section: dict[str, Any] = {
+        "variable": variable,
+        "label": PILEUP_VARIABLES[variable],
+        "bins": binned,
+        "target_mu": target,
+        "notes": [],
+    }
+    if not minimum_bias:
+        section["notes"].append(
+            "the input is not minimum bias: these are rates of a selected sample"
+        )
     try:
-        fit = fit_rate_vs_pileup(binned["mu_mean"], binned["rate_hz"], binned["rate_err_hz"])
+        fit = fit_pileup_models(binned["mu_mean"], binned["rate_hz"], binned["rate_err_hz"])
     except (ValueError, np.linalg.LinAlgError) as exc:
         section["fit_error"] = str(exc)
         return section
     section["fit"] = fit
-    section["extrapolation"] = extrapolate_rate(fit, target)
+    top = max(binned["mu_mean"])
+    if variable == "n_vertices":
+        section["notes"] += fit["notes"]
+        section["notes"].append(
+            "binned in reconstructed vertices, not in μ: no extrapolation to a pile-up μ"
+        )
+    else:
+        section["extrapolation"] = extrapolate_rate(fit, target)
+        section["notes"] += section["extrapolation"]["notes"]
+        top = max(top, target)
+    section["curve"] = fit_curve(fit, np.linspace(0.0, top * 1.02, curve_points))
     return section

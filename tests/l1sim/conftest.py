@@ -21,6 +21,8 @@ def make_summary() -> dict[str, Any]:
     background_rate = 3.1e7 * np.exp(-thresholds / 8.0)
     mu = np.arange(20.0, 81.0, 10.0)
     pileup_rate = 2.0e3 * mu + 30.0 * mu**2
+    curve_mu = np.linspace(0.0, 204.0, 50)
+    curve_rate = 2.0e3 * curve_mu + 30.0 * curve_mu**2
     edges = np.linspace(0.0, 64.0, 33)
     colliding = np.zeros(BX_PER_ORBIT, dtype=int)
     colliding[100:3400] = 1
@@ -105,19 +107,47 @@ def make_summary() -> dict[str, Any]:
             )
         },
         "rate_vs_pileup": {
-            "variable": "true interactions per BX μ",
+            "variable": "pile-up μ (mean number of interactions per BX)",
+            "key": "mu",
+            "is_mu": True,
+            "notes": ["μ = 200 is far beyond the fitted range (μ = 20 to 80)"],
             "series": {
                 "L1 accept": {
                     "mu": mu.tolist(),
                     "rate_hz": pileup_rate.tolist(),
                     "error_hz": (0.05 * pileup_rate).tolist(),
                     "fit": {
+                        "model": "a·μ + b·μ²",
                         "a": 2.0e3,
                         "b": 30.0,
+                        "c": 0.0,
+                        "a_err": 100.0,
+                        "b_err": 1.0,
+                        "c_err": 0.0,
                         "covariance": [[1.0e4, -50.0], [-50.0, 1.0]],
+                        "chi2": 4.2,
+                        "ndf": 5,
+                        "chi2_probability": 0.52,
+                        "bad": False,
+                        "mu_range": [20.0, 80.0],
+                        "alternatives": [
+                            {
+                                "model": "c + a·μ + b·μ²",
+                                "chi2": 4.1,
+                                "ndf": 4,
+                                "chi2_probability": 0.39,
+                            }
+                        ],
+                        "curve": {
+                            "mu": curve_mu.tolist(),
+                            "rate_hz": curve_rate.tolist(),
+                            "low_hz": (0.9 * curve_rate).tolist(),
+                            "high_hz": (1.1 * curve_rate).tolist(),
+                        },
                         "target_mu": 200.0,
                         "rate_at_target_hz": 2.0e3 * 200 + 30.0 * 200**2,
                         "error_at_target_hz": 3.0e4,
+                        "far_beyond": True,
                     },
                 }
             },

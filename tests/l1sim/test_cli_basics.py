@@ -114,8 +114,11 @@ def test_report_without_summary(tmp_path: Path, capsys: pytest.CaptureFixture[st
         ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
         (json.dumps({"schema": 99, "rates": {"seeds": []}}), "field 'schema' is 99"),
-        (json.dumps({"schema": 1}), "'rates.seeds' is missing"),
-        (json.dumps({"schema": 1, "rates": {"seeds": [{"name": "x"}]}}), "rates.seeds[0]"),
+        (json.dumps({"schema": SCHEMA_VERSION}), "'rates.seeds' is missing"),
+        (
+            json.dumps({"schema": SCHEMA_VERSION, "rates": {"seeds": [{"name": "x"}]}}),
+            "rates.seeds[0]",
+        ),
     ],
 )
 def test_report_on_bad_summary(

@@ -83,7 +83,7 @@ def test_summary_rates_match_the_raw_columns(run_dir: Path, summary: dict[str, A
     final_or = table.column("final_or").to_numpy() & colliding
     assert summary["rates"]["total"]["rate_hz"] == pytest.approx(final_or.sum() * scale)
     assert summary["rates"]["total"]["rate_hz"] > 0  # pile-up 40 makes some seed fire
-    dead = table.column("dead").to_numpy()
+    dead = table.column("dead").to_numpy()[colliding]  # over the colliding BX that count
     assert summary["rates"]["deadtime_fraction"] == pytest.approx(dead.mean())
 
 
@@ -92,7 +92,7 @@ def test_summary_sections(summary: dict[str, Any]) -> None:
 
     names = [seed["name"] for seed in summary["rates"]["seeds"]]
     assert names == list(default_menu().seed_names)
-    assert summary["schema"] == 1
+    assert summary["schema"] == 2
     assert summary["inputs"]["background"] == [BACKGROUND]
     assert summary["inputs"]["signals"] == [SIGNAL]
     menu = default_menu()
@@ -195,7 +195,7 @@ def test_run_reads_a_parquet_file_and_a_scheme(
     assert [s["name"] for s in summary["rates"]["seeds"]] == ["L1_SingleMu5", "L1_HT100"]
     assert "score_distributions" not in {p.stem for p in out.iterdir()}  # no signal given
     assert main(["rates", str(out)]) == 0  # normalised with the run's 500 bunches
-    assert "colliding BX" in capsys.readouterr().out
+    assert "counted BX" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -280,4 +280,5 @@ def test_run_on_real_cms_files(tmp_path: Path) -> None:
     assert summary["signals"][0]["name"] == "ww"
     assert summary["signals"][0]["n_events"] == 4580
     # the tutorial tree carries NPrimaryVertices: the pile-up section uses it
-    assert summary["rate_vs_pileup"]["variable"] == "reconstructed primary vertices"
+    assert summary["rate_vs_pileup"]["key"] == "n_vertices"
+    assert summary["rate_vs_pileup"]["variable"].startswith("reconstructed primary vertices")

@@ -92,7 +92,6 @@ def test_rate_vs_threshold_counts_scores_at_least() -> None:
 @pytest.mark.parametrize(
     ("target_fraction", "expected_threshold"),
     [
-        (0.0, 101),  # nothing may pass: just above the maximum
         (1 / 10, 13),  # one BX may pass: just above the second highest (12)
         (2.5 / 10, 12),  # two BX may pass: just above the third highest (11)
         (1.0, 0),  # everything may pass: the lowest score
@@ -109,8 +108,28 @@ def test_threshold_for_rate(target_fraction: float, expected_threshold: int) -> 
 def test_threshold_for_rate_with_ties_never_exceeds_the_target() -> None:
     scores = np.array([10, 10, 10, 10, 1])
     found = threshold_for_rate(scores, np.ones(5, bool), 2 / 5 * SCALE)
-    assert found["threshold_raw"] == 11  # any threshold <= 10 lets 4 BX through
-    assert found["rate_hz"] == 0.0
+    # any threshold <= 10 lets 4 BX through, any above lets none: no threshold measures it
+    assert not found["found"]
+    assert found["threshold_raw"] is None
+    assert found["rate_hz"] is None
+    assert "4 highest scores are equal" in found["note"]
+
+
+def test_threshold_for_rate_says_when_the_sample_is_too_small() -> None:
+    # 100 counted BX: one accepted BX is already SCALE / 100 (about 310 kHz)
+    scores = np.arange(100)
+    found = threshold_for_rate(scores, np.ones(100, bool), SCALE / 100 / 2)
+    assert not found["found"]
+    assert found["threshold"] is None
+    assert found["rate_hz"] is None
+    assert found["rate_per_bx_hz"] == pytest.approx(SCALE / 100)
+    assert "too small" in found["note"]
+    assert "at least 200 counted BX" in found["note"]
+    ok = threshold_for_rate(scores, np.ones(100, bool), SCALE / 100 * 1.5)
+    assert ok["found"]
+    assert ok["threshold_raw"] == 99
+    with pytest.raises(ValueError, match="> 0"):
+        threshold_for_rate(scores, np.ones(100, bool), 0.0)
 
 
 def test_efficiency_vs_rate() -> None:
