@@ -309,7 +309,10 @@ def _write_and_compile(hls4ml: Any, hls_model: Any, stamp: str) -> None:
 def _relative_config(build: Path, source: ModelSource) -> None:
     """Make ``hls4ml_config.yml`` hold paths relative to the project (relocatable, deterministic)."""
     path = build / "hls4ml_config.yml"
-    config = yaml.safe_load(path.read_text())
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise FirmwareError(f"{path.name} written by hls4ml is not plain YAML: {exc}") from exc
     config["OutputDir"] = "."
     config["KerasJson"] = f"{_SOURCE_DIR}/{source.keras_json.name}"
     config["KerasH5"] = f"{_SOURCE_DIR}/{source.keras_h5.name}"
@@ -480,7 +483,12 @@ def build_hls_project(
         record = _project_record(result, source)
         (build / PROJECT_FILE).write_text(json.dumps(record, indent=1) + "\n")
         build.chmod(0o755)
-        build.rename(out)
+        try:
+            build.rename(out)
+        except OSError as exc:
+            raise FirmwareError(
+                f"seed {seed}: {out} appeared while the project was being built; left as it is"
+            ) from exc
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
