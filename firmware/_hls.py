@@ -58,6 +58,7 @@ __all__ = [
     "check_model_source",
     "load_hls_project",
     "proof_inputs",
+    "raw_from_doubles",
 ]
 
 #: hls4ml backend, I/O type and strategy of every project (the emulator follows these).
@@ -161,7 +162,8 @@ def proof_inputs(input_type: FixedType, n_inputs: int, n: int, seed: int = 0) ->
     A quarter each: uniform over 1.5x the range (saturation both ways), small
     Gaussian values (the typical region), exact grid values and rounding ties
     (raw ± 1/2 LSB), and edge values per element (min, max, max - LSB, min - LSB,
-    ±LSB/2, 0, ±1e6). The first rows are all-zero, all-max and all-min events.
+    ±LSB/2, 0, ±1e6), the last quarter opening with an all-zero, an all-max and an
+    all-min event. The same arguments give the same events.
     """
     if n < 4:
         raise ValueError("the proof needs at least 4 samples")
@@ -306,13 +308,15 @@ def _write_and_compile(hls4ml: Any, hls_model: Any, stamp: str) -> None:
     hls_model._compile()  # ModelGraph.compile() is write() (random stamp) + _compile()
 
 
-def _relative_config(build: Path, source: ModelSource) -> None:
+def _relative_config(build: Path, source: ModelSource, seed: str) -> None:
     """Make ``hls4ml_config.yml`` hold paths relative to the project (relocatable, deterministic)."""
     path = build / "hls4ml_config.yml"
     try:
         config = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise FirmwareError(f"{path.name} written by hls4ml is not plain YAML: {exc}") from exc
+        raise FirmwareError(
+            f"seed {seed}: {path.name} written by hls4ml is not plain YAML: {exc}"
+        ) from exc
     config["OutputDir"] = "."
     config["KerasJson"] = f"{_SOURCE_DIR}/{source.keras_json.name}"
     config["KerasH5"] = f"{_SOURCE_DIR}/{source.keras_h5.name}"
@@ -479,7 +483,7 @@ def build_hls_project(
             proof=ProofResult(n_samples, 0, version),
             source_origin=source.origin,
         )
-        _relative_config(build, source)
+        _relative_config(build, source, seed)
         record = _project_record(result, source)
         (build / PROJECT_FILE).write_text(json.dumps(record, indent=1) + "\n")
         build.chmod(0o755)
