@@ -13,6 +13,9 @@ A source is three files beside the model file ``NAME.npz``:
 ``NAME_weights.h5``
     the weights in Keras 2's ``save_weights`` layout (``LAYER/LAYER/kernel:0``,
     ``bias:0``), written without timestamps so equal weights give equal bytes.
+    (Keras 3 reads the pair with its legacy loader:
+    ``keras.src.legacy.saving.saving_utils.model_from_config(json.load(f))`` then
+    ``load_weights``.)
 ``NAME_hls4ml.json``
     this module's descriptor: the hls4ml ``HLSConfig`` (``Model`` and ``LayerName``
     precisions), the I/O type, the two file names with their SHA-256, the emulator
