@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cosim._check import check, compare_patterns, write_patterns
     from cosim._errors import CosimError, ExitCode
-    from cosim._report import REPORT_FILES, write_reports
+    from cosim._report import REPORT_FILES, text_report, write_reports
     from cosim.compare import AgreementReport, CheckGroup, Mismatch, OutputCheck
 
 _WHERE = {
@@ -39,6 +39,7 @@ _WHERE = {
     "CosimError": "cosim._errors",
     "ExitCode": "cosim._errors",
     "REPORT_FILES": "cosim._report",
+    "text_report": "cosim._report",
     "write_reports": "cosim._report",
     "AgreementReport": "cosim.compare",
     "CheckGroup": "cosim.compare",
@@ -56,6 +57,7 @@ __all__ = [
     "OutputCheck",
     "check",
     "compare_patterns",
+    "text_report",
     "write_patterns",
     "write_reports",
 ]
