@@ -125,40 +125,44 @@ def _dense_linear(
     In units u of the product's LSB, with s = x_frac + w_frac - acc.frac dropped
     bits and the rounding offset o (0, 2**(s-1), 2**(s-1) - 1): round(p) = p + o - r
     with r = (X*W + o) mod 2**s = (L*B + o) mod 2**s, where L and B are the s low
-    bits of the raw input and weight. r takes a few bits of the input only: one
-    small variable per input and distinct B, shared by all outputs. The layer is
-    then one CMVM over [x, r] plus constants. None marks an output that is 0."""
+    bits of the raw input and weight. r needs a few bits of the input only: one
+    small variable per input and distinct B, shared by the outputs. The layer is
+    one CMVM over x (da4ml's solver shares the partial sums) plus, per output, an
+    adder tree of its residues and a constant. (Handing the residues to the solver
+    too was measured slower to trace and larger.) None marks an output that is 0."""
     s = x_frac + w_frac - acc.frac
     n_out = weight.shape[1]
-    w_val = np.ldexp(weight.astype(np.float64), -w_frac)
-    inputs: list[Var] = list(xs)
-    rows: list[np.ndarray] = [w_val]
+    sums = _matvec(list(xs), np.ldexp(weight.astype(np.float64), -w_frac), *ctx)
+    if s <= 0:
+        return sums
+    modulus = 1 << s
+    unit = -(x_frac + w_frac)
+    offset = {Rounding.TRN: 0, Rounding.RND: modulus // 2}.get(acc.rounding, modulus // 2 - 1)
+    low_bits = np.mod(weight, modulus)  # B >= 0 even for negative weights
+    corrections: list[list[Var]] = [[] for _ in range(n_out)]
     offsets = np.zeros(n_out)
-    if s > 0:
-        modulus = 1 << s
-        unit = -(x_frac + w_frac)
-        offset = {Rounding.TRN: 0, Rounding.RND: modulus // 2}.get(acc.rounding, modulus // 2 - 1)
-        low_bits = np.mod(weight, modulus)  # B >= 0 even for negative weights
-        for k, x in enumerate(xs):
-            lows = low_bits[k]
-            if x.step >= Decimal(2) ** (s - x_frac) or not np.any(lows):
-                continue  # the input has no bits below the kept ones: products exact
-            xl = wrap(x, 0, s - x_frac, x_frac)  # L * 2**-x_frac
-            offsets += np.where(lows > 0, math.ldexp(offset, unit), 0.0)
-            for b in np.unique(lows[lows > 0]):
-                scaled = xl * math.ldexp(float(b), -w_frac)
-                if offset:
-                    scaled = scaled + math.ldexp(offset, unit)
-                inputs.append(wrap(scaled, 0, s + unit, -unit))
-                rows.append(-(lows == b).astype(np.float64)[None, :])  # r is valued r * u
-    matrix = np.concatenate([r.reshape(-1, n_out) for r in rows])
-    sums = _matvec(inputs, matrix, *ctx)
-    return [
-        (sums[j] + offsets[j] if sums[j] is not None else const_like(xs[0], offsets[j]))
-        if offsets[j]
-        else sums[j]
-        for j in range(n_out)
-    ]
+    for k, x in enumerate(xs):
+        lows = low_bits[k]
+        if x.step >= Decimal(2) ** (s - x_frac) or not np.any(lows):
+            continue  # the input has no bits below the kept ones: products exact
+        xl = wrap(x, 0, s - x_frac, x_frac)  # L * 2**-x_frac
+        offsets += np.where(lows > 0, math.ldexp(offset, unit), 0.0)
+        for b in np.unique(lows[lows > 0]):
+            scaled = xl * math.ldexp(float(b), -w_frac)
+            if offset:
+                scaled = scaled + math.ldexp(offset, unit)
+            residue = wrap(scaled, 0, s + unit, -unit)  # valued r * u
+            for col in np.flatnonzero(lows == b):
+                corrections[int(col)].append(residue)
+    out: Vars = []
+    for j in range(n_out):
+        terms = [] if sums[j] is None else [sums[j]]
+        if corrections[j]:
+            terms.append(-tree_sum(corrections[j], xs[0]))
+        if offsets[j]:
+            terms.append(const_like(xs[0], offsets[j]))
+        out.append(tree_sum(terms, xs[0]) if terms else None)
+    return out
 
 
 def _dense_vector(xs: Sequence[Var], x_type: FixedType, layer: Dense, ctx: Any) -> Vars:
@@ -301,7 +305,7 @@ def _trace_table(layer: Activation, xs: Vars, x_type: FixedType, res: FixedType)
         )
     values = np.ldexp(table.astype(np.float64), -res.frac)
     # the index: x * N / R truncated toward zero onto the grid max(1, 2**-frac(x))
-    index_type = FixedType(64, 64 + min(0, x_type.frac), True, "TRN_ZERO", "WRAP")
+    index_type = FixedType(64, 64 - min(0, x_type.frac), True, "TRN_ZERO", "WRAP")
     out: Vars = []
     for v in xs:
         r = round_to(v * (size / divisor), index_type)
@@ -501,22 +505,12 @@ class ScoreSpec:
             return spec_or_kind
         if isinstance(spec_or_kind, str):
             base: dict[str, Any] = {"kind": ScoreKind(spec_or_kind)}
-        else:
-            base = {
-                "kind": ScoreKind(spec_or_kind.score),
-                **{
-                    name: getattr(spec_or_kind, name)
-                    for name in (
-                        "output",
-                        "accum_type",
-                        "diff_type",
-                        "scale_type",
-                        "out_type",
-                        "time",
-                    )
-                    if getattr(spec_or_kind, name, None) is not None
-                },
-            }
+        else:  # emulator.menu.NNSpec or emulator.plan.NetworkPlan (score may be an enum)
+            score = spec_or_kind.score
+            base = {"kind": ScoreKind(getattr(score, "value", score))}
+            for name in _SPEC_FIELDS:
+                if getattr(spec_or_kind, name, None) is not None:
+                    base[name] = getattr(spec_or_kind, name)
         base.update(fields)
         for name in ("accum_type", "diff_type", "scale_type", "out_type"):
             if base.get(name) is not None:
@@ -617,12 +611,16 @@ def trace_network_seed(
 
     ``n_features`` defaults to the model's input size; give one less for a vector
     field taking (x, t), whose t is a constant. ``hwconf`` is da4ml's ``HWConfig``
-    (default: adder size 1, no carry limit, no pipelining during tracing)."""
+    (default: adder size 1, no carry limit, no pipelining during tracing);
+    ``solver_options`` go to da4ml's CMVM solver (default ``hard_dc=2``, da4ml's
+    command-line default: on the default networks it traced as fast as without and
+    gave 10-20 % less latency at the same cost)."""
     trace = da4ml_module("da4ml.trace")
     first = model.layers[0]
     conf = trace.HWConfig(1, -1, -1) if hwconf is None else hwconf
     size = first.size if n_features is None else int(n_features)
-    inp = trace.FixedVariableArrayInput((size,), conf, solver_options=solver_options)
+    options = {"hard_dc": 2} if solver_options is None else solver_options
+    inp = trace.FixedVariableArrayInput((size,), conf, solver_options=options)
     k, i, f = kif(fixed_type(first.result_type))
     x = inp.quantize(k, i, f, "WRAP", "TRN")
     decision, score, _ = seed_outputs(spec_or_kind, model, x, threshold_raw, **fields)
