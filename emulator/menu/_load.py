@@ -172,9 +172,31 @@ def _fixed_type(value: Any) -> FixedType:
     return FixedType.parse(value)
 
 
+#: largest prescale: the global trigger's prescale counters are 32-bit
+_MAX_PRESCALE = float(2**32 - 1)
+#: clock range accepted for a seed's timing [MHz]
+_CLOCK_RANGE = (1.0e-3, 1.0e5)
+#: widest η/φ type: the lookup tables hold one entry per count (2^16 entries)
+_MAX_ANGLE_BITS = 16
+#: widest quality word: the quality sets are tables with one entry per value
+_MAX_QUALITY_BITS = 16
+#: widest pT type: m² = 2·pT·pT·cosh-table value must stay inside int64
+_MAX_PT_BITS = 15
+
+
 def _prescale(value: Any) -> float:
     number = _number(value)
     prescale_factor_x100(number)  # raises ValueError with the reason
+    if number > _MAX_PRESCALE:
+        raise ValueError(f"expected at most {_MAX_PRESCALE:.0f} (32-bit prescale counters)")
+    return number
+
+
+def _clock(value: Any) -> float:
+    number = _positive(value)
+    low, high = _CLOCK_RANGE
+    if not low <= number <= high:
+        raise ValueError(f"expected a clock between {low:g} and {high:g} MHz")
     return number
 
 
@@ -211,6 +233,24 @@ def _hardware(data: Any, where: _Where) -> HardwareTypes:
         fixed_type = getattr(hardware, name)
         if fixed_type.width != fixed_type.integer or not fixed_type.signed:
             raise where.error(f"hardware.{name}", "must be a signed integer type (ap_int<N>)")
+        if fixed_type.width > _MAX_ANGLE_BITS:
+            raise where.error(
+                f"hardware.{name}",
+                f"{fixed_type} is wider than {_MAX_ANGLE_BITS} bits (the angle lookup tables "
+                "hold one entry per count)",
+            )
+    if hardware.quality.width > _MAX_QUALITY_BITS:
+        raise where.error(
+            "hardware.quality", f"{hardware.quality} is wider than {_MAX_QUALITY_BITS} bits"
+        )
+    if hardware.pt.width > _MAX_PT_BITS:
+        raise where.error(
+            "hardware.pt",
+            f"{hardware.pt} is wider than {_MAX_PT_BITS} bits (the pair mass m² must fit "
+            "in 64-bit integers)",
+        )
+    if hardware.sum.width > 32:
+        raise where.error("hardware.sum", f"{hardware.sum} is wider than 32 bits")
     if not 0 <= hardware.lut_fraction_bits <= 16:
         raise where.error("hardware.lut_fraction_bits", "must be between 0 and 16")
     return hardware
@@ -291,6 +331,21 @@ def _pair(data: Any, where: _Where) -> PairCuts | None:
     return None if cuts.is_empty() else cuts
 
 
+def _leg_thresholds(
+    data: Mapping[str, Any], kind_text: str, multiplicity: int, where: _Where
+) -> tuple[float, ...]:
+    """The ``pt`` field: one number per leg; missing or null legs are errors, not 0 GeV."""
+    if "pt" not in data or data["pt"] is None:
+        raise where.error("pt", f"missing: a {kind_text} seed needs {multiplicity} pT threshold(s)")
+    pts = data["pt"] if isinstance(data["pt"], list) else [data["pt"]]
+    if len(pts) != multiplicity:
+        raise where.error("pt", f"a {kind_text} seed needs {multiplicity} pT threshold(s)")
+    for k, p in enumerate(pts):
+        if p is None:
+            raise where.error(f"pt[{k}]", "is null: give the leg's threshold in GeV")
+    return tuple(where.get({"pt": p}, "pt", _non_negative, 0.0) for p in pts)
+
+
 def _seed(
     data: Any, index: int, defaults: Mapping[str, Any], base: Path | None, source: str
 ) -> Seed:
@@ -317,18 +372,14 @@ def _seed(
         "masked": where.get(data, "mask", _boolean, False)
         or where.get(data, "masked", _boolean, False),
         "latency_cycles": where.get(data, "latency", _count, defaults["latency"]),
-        "clock_mhz": where.get(data, "clock_mhz", _positive, defaults["clock_mhz"]),
+        "clock_mhz": where.get(data, "clock_mhz", _clock, defaults["clock_mhz"]),
         "initiation_interval": where.get(data, "ii", _positive_count, defaults["ii"]),
         "threshold_raw_override": where.get(data, "threshold_raw", _count, None),
     }
     eta_max = where.get(data, "eta_max", _non_negative, None)
     if kind_group == "objects":
         multiplicity = _MULTIPLICITY[str(kind_text)]
-        pts = data.get("pt")
-        pts = [pts] if not isinstance(pts, list) else pts
-        if len(pts) != multiplicity:
-            raise where.error("pt", f"a {kind_text} seed needs {multiplicity} pT threshold(s)")
-        thresholds = tuple(where.get({"pt": p}, "pt", _non_negative, 0.0) for p in pts)
+        thresholds = _leg_thresholds(data, str(kind_text), multiplicity, where)
         if any(a < b for a, b in itertools.pairwise(thresholds)):
             raise where.error(
                 "pt", f"thresholds must be in decreasing order, got {list(thresholds)}"
@@ -401,6 +452,7 @@ def _seed(
         scale_type=where.get(data, "scale_type", _fixed_type, None),
         out_type=where.get(data, "out_type", _fixed_type, None),
         time=where.get(data, "time", _number, 0.5),
+        output_given=data.get("output") is not None,
     )
     layout, bits = _input_layout(data.get("inputs"), where)
     spec = replace(spec, inputs=layout)
@@ -430,7 +482,7 @@ def menu_from_dict(
     where.check_fields(raw_defaults, _DEFAULT_FIELDS, "defaults")
     defaults = {
         "latency": where.get(raw_defaults, "latency", _count, 1),
-        "clock_mhz": where.get(raw_defaults, "clock_mhz", _positive, 240.0),
+        "clock_mhz": where.get(raw_defaults, "clock_mhz", _clock, 240.0),
         "ii": where.get(raw_defaults, "ii", _positive_count, 1),
         "prescale": where.get(raw_defaults, "prescale", _prescale, 1.0),
     }
@@ -443,27 +495,76 @@ def menu_from_dict(
             resolve_nn_seed(seed, source) if seed.kind is SeedKind.NN else seed for seed in seeds
         ]
     name = data.get("name", Path(source).stem)
-    return Menu(
-        name=str(name),
-        seeds=tuple(seeds),
-        hardware=_hardware(data.get("hardware"), where),
-        rules=_rules(data.get("trigger_rules"), where),
-        upstream_latency_bx=where.get(data, "upstream_latency_bx", _count, 0),
-        path=Path(source) if source != "<menu>" else None,
-    )
+    hardware = _hardware(data.get("hardware"), where)
+    rules = _rules(data.get("trigger_rules"), where)
+    upstream = where.get(data, "upstream_latency_bx", _count, 0)
+    try:
+        return Menu(
+            name=str(name),
+            seeds=tuple(seeds),
+            hardware=hardware,
+            rules=rules,
+            upstream_latency_bx=upstream,
+            path=Path(source) if source != "<menu>" else None,
+        )
+    except MenuError as exc:
+        message = str(exc)
+        raise MenuError(message if message.startswith(source) else f"{source}: {message}") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key: PyYAML reports it below
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first on line {first}; YAML would silently keep "
+                    "only the last value)",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path, what: str = "menu") -> Any:
+    """Parse a YAML file strictly: UTF-8, no duplicate keys; errors name the file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MenuError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise MenuError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the "
+            f"{what} as UTF-8"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise MenuError(f"{path}: {where}not valid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())
+        raise MenuError(f"{path}: not valid YAML: {message}") from None
 
 
 def load_menu(path: str | Path) -> Menu:
     """Read a menu YAML file; model paths in it are relative to the file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MenuError(f"{path}: cannot read the menu ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise MenuError(f"{path}: not valid YAML: {exc}") from None
+    data = read_yaml(path)
     return menu_from_dict(data, source=str(path), base=path.resolve().parent)
 
 

@@ -163,6 +163,8 @@ class NNSpec:
     time: float = 0.5
     inputs: SlotLayout = ADC2021
     constant_fraction_bits: int = 16
+    #: whether the menu gave ``output`` explicitly (checked against the model's outputs)
+    output_given: bool = field(default=False, compare=False)
     #: type of the raw score; filled in when the model is opened
     score_type: FixedType | None = None
     #: the emulator.nn Model, loaded once when the menu is read (not compared)
@@ -272,7 +274,37 @@ def resolve_seed(seed: Seed, hardware: HardwareTypes) -> Seed:
         threshold_raw = seed.threshold_raw_override
     else:
         threshold_raw = raw_at_least(threshold, _lsb(score_type))
+    _check_threshold(seed, score_type, threshold, threshold_raw)
     return replace(seed, score_type=score_type, threshold_raw=threshold_raw)
+
+
+def _check_threshold(seed: Seed, score_type: FixedType, threshold: float, raw: int) -> None:
+    """Thresholds that would fire on every BX or never fire are errors, not silent cuts."""
+    if seed.threshold_raw_override is not None:
+        field_name, shown = "threshold_raw", f"{raw}"
+    elif seed.kind is SeedKind.OBJECTS:
+        field_name, shown = "pt", f"{threshold:g} GeV"
+    else:
+        field_name, shown = "threshold", f"{threshold:g}"
+    where = f"seed {seed.name!r}: field {field_name!r}"
+    if seed.kind in (SeedKind.HT, SeedKind.MET) and threshold < 0:
+        raise MenuError(f"{where}: {shown} is negative: the seed would fire on every BX")
+    if raw < score_type.min_raw:
+        raise MenuError(
+            f"{where}: {shown} is below the smallest score of {score_type} "
+            f"({score_type.min_raw * _lsb(score_type):g}): the seed would fire on every BX"
+        )
+    legs = seed.pt_thresholds if seed.kind is SeedKind.OBJECTS else (threshold,)
+    for leg in legs:
+        leg_raw = (
+            raw if seed.threshold_raw_override is not None else raw_at_least(leg, _lsb(score_type))
+        )
+        if leg_raw > score_type.max_raw:
+            value = f"{leg_raw}" if seed.threshold_raw_override is not None else f"{leg:g}"
+            raise MenuError(
+                f"{where}: {value} is above the largest score of {score_type} "
+                f"({score_type.max_raw * _lsb(score_type):g}): the seed would never fire"
+            )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ as its last input); a mismatch is a :class:`MenuError` naming seed and model.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,16 @@ def _check(seed: Seed, spec: NNSpec, model: Model, source: str) -> None:
                 f"{where}: field 'output': {spec.output} is not an output "
                 f"element of {name} ({n_outputs} output(s), size {size})"
             )
+    elif spec.output_given and n_outputs == 1:
+        raise MenuError(
+            f"{where}: field 'output': a {spec.score} score of a single-output model "
+            f"({name}) ignores 'output'; remove it"
+        )
+    elif not 0 <= spec.output < n_outputs:
+        raise MenuError(
+            f"{where}: field 'output': {spec.output} is not an output of {name} "
+            f"({n_outputs} output(s))"
+        )
     n_in = model.layers[0].size
     declared = spec.inputs.n_features
     accepted = (declared, declared + 1) if spec.score == "cnf_norm" else (declared,)
@@ -65,9 +76,34 @@ def resolve_nn_seed(seed: Seed, source: str) -> Seed:
         raise MenuError(
             f"{source}: seed {seed.name!r}: field 'model': no such file {spec.model_path}"
         )
+    where = f"{source}: seed {seed.name!r}: field 'model'"
+    try:
+        with spec.model_path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise MenuError(f"{where}: cannot read {spec.model_path} ({exc.strerror})") from None
+    if magic != b"PK\x03\x04":
+        state = "is empty" if not magic else "is not an .npz archive"
+        raise MenuError(
+            f"{where}: {spec.model_path} {state}; a network seed needs an emulator.nn model "
+            "file written by Model.save (.npz)"
+        )
+    try:  # check the archive first: a damaged one never reaches Model.load
+        with zipfile.ZipFile(spec.model_path) as archive:
+            damaged = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise MenuError(
+            f"{where}: {spec.model_path} is a damaged or truncated .npz archive ({exc})"
+        ) from None
+    if damaged is not None:
+        raise MenuError(f"{where}: {spec.model_path}: entry {damaged!r} is damaged (bad CRC)")
     try:
         model = Model.load(spec.model_path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise MenuError(f"{source}: seed {seed.name!r}: field 'model': {exc}") from None
+    except Exception as exc:  # noqa: BLE001  (a damaged archive raises zipfile, EOF, JSON, ... errors)
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise MenuError(
+            f"{where}: {spec.model_path} is not a readable emulator.nn model "
+            f"({type(exc).__name__}: {detail})"
+        ) from None
     _check(seed, spec, model, source)
     return replace(seed, nn=replace(spec, score_type=_score_type(spec, model), model=model))

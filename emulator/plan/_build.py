@@ -9,6 +9,8 @@ that no sum can overflow before the final cast to the ``sum`` type.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from emulator.fixed import FixedType
@@ -23,7 +25,7 @@ from emulator.menu import (
     raw_at_least,
     raw_at_most,
 )
-from emulator.plan._luts import SeedLuts, build_luts, round_half_away
+from emulator.plan._luts import COSH_LIMIT, SeedLuts, build_luts, round_half_away
 from emulator.plan._records import (
     MET_SLOT,
     Field,
@@ -51,7 +53,21 @@ def _bits(n: int) -> int:
 
 
 def _eta_limit(seed: Seed, menu: Menu) -> int | None:
-    return None if seed.eta_max is None else raw_at_most(seed.eta_max, menu.hardware.eta_lsb)
+    """|η| limit in counts; a limit beyond the η type's range keeps every count (exact)."""
+    if seed.eta_max is None:
+        return None
+    eta = menu.hardware.eta
+    largest = max(eta.max_raw, -eta.min_raw)
+    return min(raw_at_most(min(seed.eta_max, 1e12), menu.hardware.eta_lsb), largest)
+
+
+def _clamped(value: int | None, largest: int) -> int | None:
+    """A limit on a quantity that never exceeds ``largest``, kept inside int64 exactly.
+
+    A limit above ``largest`` becomes ``largest + 1``: an upper limit still passes
+    every value, a lower limit still passes none.
+    """
+    return None if value is None else min(value, largest + 1)
 
 
 def _pair_limits(seed: Seed, pair: PairCuts, menu: Menu) -> PairLimits:
@@ -61,17 +77,37 @@ def _pair_limits(seed: Seed, pair: PairCuts, menu: Menu) -> PairLimits:
         raise MenuError(f"seed {seed.name!r}: field 'pair': ΔR cuts need equal η and φ units")
     mass_unit = hardware.pt.lsb**2 * 2.0**-hardware.lut_fraction_bits
 
-    def limits(low: float | None, high: float | None, unit: float, power: int = 1) -> RawRange:
-        return RawRange(
-            None if low is None else raw_at_least(low**power, unit),
-            None if high is None else raw_at_most(high**power, unit),
-        )
+    eta_span = hardware.eta.max_raw - hardware.eta.min_raw
+    half_turn = round(np.pi / phi_lsb)
+    largest = {
+        "deta": eta_span,
+        "dphi": half_turn,
+        "dr2": eta_span**2 + half_turn**2,
+        # m² = 2 · pT · pT · (cosh - cos) with cosh <= COSH_LIMIT and cos >= -1
+        "mass2": 2 * hardware.pt.max_raw**2 * (COSH_LIMIT + (1 << hardware.lut_fraction_bits)),
+    }
+
+    def limits(
+        name: str, low: float | None, high: float | None, unit: float, power: int = 1
+    ) -> RawRange:
+        ceiling = largest[name]
+        # physics values far beyond any hardware value: clip in float before the power
+        cap = ((ceiling + 2) * unit) ** (1 / power)
+
+        def raw(value: float | None, convert: Callable[[float, float], int]) -> int | None:
+            return (
+                None
+                if value is None
+                else _clamped(convert(min(value, cap) ** power, unit), ceiling)
+            )
+
+        return RawRange(raw(low, raw_at_least), raw(high, raw_at_most))
 
     return PairLimits(
-        deta=limits(pair.deta_min, pair.deta_max, eta_lsb),
-        dphi=limits(pair.dphi_min, pair.dphi_max, phi_lsb),
-        dr2=limits(pair.dr_min, pair.dr_max, eta_lsb**2, 2),
-        mass2=limits(pair.mass_min, pair.mass_max, mass_unit, 2),
+        deta=limits("deta", pair.deta_min, pair.deta_max, eta_lsb),
+        dphi=limits("dphi", pair.dphi_min, pair.dphi_max, phi_lsb),
+        dr2=limits("dr2", pair.dr_min, pair.dr_max, eta_lsb**2, 2),
+        mass2=limits("mass2", pair.mass_min, pair.mass_max, mass_unit, 2),
     )
 
 

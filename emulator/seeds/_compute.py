@@ -46,9 +46,18 @@ _NO_ETA_CUT = int(np.iinfo(np.int64).max)
 def quantize_angle(
     values: NDArray[np.floating], lsb: float, angle_type: FixedType
 ) -> NDArray[np.int64]:
-    """Angle [rad] → integer counts of ``lsb``: round half away from zero, then saturate."""
-    counts = round_half_away(np.nan_to_num(np.asarray(values, np.float64)) / lsb)
-    return np.clip(counts, angle_type.min_raw, angle_type.max_raw)
+    """Angle [rad] → integer counts of ``lsb``: round half away from zero, then saturate.
+
+    The count is clipped in float first (one count beyond each end of the type), so
+    an absurd angle such as η = 1e17 saturates instead of overflowing the int64 cast.
+    """
+    angles = np.asarray(values, np.float64)
+    angles = np.clip(
+        np.where(np.isnan(angles), 0.0, angles),
+        (angle_type.min_raw - 1.0) * lsb,
+        (angle_type.max_raw + 1.0) * lsb,
+    )
+    return np.clip(round_half_away(angles / lsb), angle_type.min_raw, angle_type.max_raw)
 
 
 @dataclass(frozen=True)
