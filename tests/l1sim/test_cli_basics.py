@@ -12,7 +12,7 @@ import pytest
 
 import l1sim
 from l1sim._outdir import LEDGER_NAME
-from l1sim._summary import write_summary
+from l1sim._summary import SCHEMA_VERSION, write_summary
 from l1sim.cli import main
 
 SUBCOMMANDS = ("demo", "run", "rates", "report")
