@@ -100,6 +100,15 @@ def is_const(v: Var) -> bool:
 # ----------------------------------------------------------------------------- cast
 
 
+_CONST_FRAC = 30
+"""|fraction bits| of a constant da4ml represents exactly (its ``_const_f`` searches
+-32..32, with margin): saturating casts to types beyond are refused."""
+
+
+_WIDEST = 52
+"""Widest rounded value ``cast`` accepts (float64-exact intervals, 64-bit interpreter)."""
+
+
 def wrap(v: Var, k: int, i: int, f: int) -> Var:
     """floor(v) onto 2**-f, wrapped into k sign bit, i integer bits (two's complement).
 
@@ -115,8 +124,13 @@ def wrap(v: Var, k: int, i: int, f: int) -> Var:
 
 def floor_to(v: Var, frac: int) -> Var:
     """floor(v) onto the grid 2**-frac, never wrapping: one integer bit more than v
-    needs (not a huge count: da4ml folds constants in 28-digit Decimal arithmetic)."""
-    return v.quantize(1, int(v.kif[1]) + 1, frac, "WRAP", "TRN")
+    needs (not a huge count: da4ml folds constants in 28-digit Decimal arithmetic).
+    When every |v| is below one step da4ml's quantize returns the constant 0; the
+    floor is then -step for negative v."""
+    k, i, _ = v.kif
+    if k + i + 1 + frac <= 0 and not is_const(v):
+        return v.is_negative() * -math.ldexp(1.0, -frac)
+    return v.quantize(1, int(i) + 1, frac, "WRAP", "TRN")
 
 
 def round_to(v: Var, dst: FixedType) -> Var:
@@ -164,10 +178,13 @@ def fit(q: Var, dst: FixedType) -> Var:
         return q
     if mode is Overflow.WRAP:
         return wrap(q, k, i, f)
-    if mode is Overflow.SAT:
-        return q.quantize(k, i, f, "SAT", "TRN")
-    if mode is Overflow.SAT_SYM:
-        return q.quantize(k, i, f, "SAT_SYM" if dst.signed else "SAT", "TRN")
+    if mode in (Overflow.SAT, Overflow.SAT_SYM):
+        if abs(f) > _CONST_FRAC:
+            raise FirmwareError(
+                f"saturating cast to {dst}: da4ml holds the clamp bounds as constants of "
+                f"at most {_CONST_FRAC} fraction bits (either sign), this type has {f}"
+            )
+        return q.quantize(k, i, f, "SAT_SYM" if symmetric else "SAT", "TRN")
     # SAT_ZERO: 0 where q lies outside [lo, hi]
     flags = []
     if q.high > hi:
@@ -180,8 +197,23 @@ def fit(q: Var, dst: FixedType) -> Var:
 
 
 def cast(v: Var, dst: Any) -> Var:
-    """The ap_fixed assignment ``dst_t r = v``: round onto dst's grid, then overflow."""
+    """The ap_fixed assignment ``dst_t r = v``: round onto dst's grid, then overflow.
+
+    Refused (FirmwareError): LSBs above 2**30 and rounded values wider than 52 bits,
+    where da4ml's constants, float64 intervals and 64-bit interpreter stop being
+    exact (measured: such casts disagree with the emulator)."""
     t = fixed_type(dst)
+    if t.frac < -_CONST_FRAC:
+        raise FirmwareError(
+            f"cast to {t}: its LSB 2**{-t.frac} is beyond the {_CONST_FRAC} bits of scale "
+            "da4ml's constants and shifts represent exactly"
+        )
+    k, i, _ = v.kif
+    if k + i + max(t.frac, 0) > _WIDEST:
+        raise FirmwareError(
+            f"cast to {t}: the value rounded to its LSB needs {k + i + t.frac} bits, more "
+            f"than the {_WIDEST} da4ml traces exactly"
+        )
     return fit(round_to(v, t), t)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from emulator.fixed import FixedType
+from emulator.fixed import FixedType, cast_is_defined
 from emulator.nn import (
     Activation,
     BatchNorm,
@@ -189,10 +189,14 @@ def test_cast_every_mode_exhaustive(rounding: str, overflow: str) -> None:
         ("ap_fixed<9,-1>", "ap_fixed<3,-2>"),  # all fraction
         ("ap_fixed<6,-1>", "ap_ufixed<8,3>"),  # negative into a much wider unsigned
         ("ap_fixed<5,-3>", "ap_fixed<6,3>"),  # tiny range, LSB kept far above it
+        ("ap_fixed<8,4>", "ap_ufixed<6,14>"),  # LSB above the source MSB (TRN only)
+        ("ap_fixed<16,12>", "ap_fixed<8,38>"),  # LSB 2**30
     ]
     for src_text, dst_text in pairs:
         src = _t(src_text)
         dst = _t(dst_text).with_modes(rounding, overflow)
+        if not cast_is_defined(src, dst):
+            continue  # the ap_types headers assert: the emulator refuses it too
         inp = _input(1)
         comb = da4ml_trace.comb_trace(inp, [cast(_quantized(inp, src)[0], dst)])
         raw = np.arange(src.min_raw, src.max_raw + 1, dtype=np.int64).reshape(-1, 1)
@@ -399,6 +403,22 @@ def test_cnf_score_with_time_input() -> None:
     model = _small_mlp(6, [4, 5], "ap_fixed<10,4,AP_RND_CONV,AP_SAT>", seed=13)
     spec = ScoreSpec.of("cnf_norm", accum_type="ap_ufixed<20,10,AP_TRN,AP_SAT>", time=0.375)
     _check_seed(spec, model, 5)
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "what"),
+    [
+        ("ap_fixed<40,36>", "ap_fixed<30,8,AP_TRN,AP_SAT>", "needs 58 bits"),
+        ("ap_fixed<16,12>", "ap_fixed<8,44>", "LSB 2..36"),
+        ("ap_fixed<30,-2>", "ap_fixed<28,-8,AP_RND,AP_SAT>", "clamp bounds"),
+    ],
+)
+def test_casts_beyond_da4ml_are_refused(src: str, dst: str, what: str) -> None:
+    """Casts that da4ml's constants, intervals or interpreter cannot hold exactly
+    (measured to disagree) are a FirmwareError, never wrong logic."""
+    inp = _input(1)
+    with pytest.raises(FirmwareError, match=what):
+        cast(_quantized(inp, _t(src))[0], _t(dst))
 
 
 def test_refusals_name_the_layer() -> None:
