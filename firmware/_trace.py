@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from emulator.fixed import FixedType, Overflow, Rounding
+from emulator.fixed import FixedType
 from emulator.plan import MET_SLOT, NO_CANDIDATE, BxSlots, Field, MenuPlan, PlanKind, SeedPlan
+from firmware._errors import FirmwareError
+from firmware._trace_fixed import cast
 
 __all__ = [
     "OUTPUTS",
@@ -47,11 +49,9 @@ FixedVariable = Any
 CombLogic = Any
 
 _FIELD = {"pt": Field.PT, "eta": Field.ETA, "phi": Field.PHI, "quality": Field.QUALITY}
-_ROUNDING = {Rounding.TRN: "TRN", Rounding.RND: "RND"}
-_OVERFLOW = {Overflow.WRAP: "WRAP", Overflow.SAT: "SAT", Overflow.SAT_SYM: "SAT_SYM"}
 
 
-class TraceError(ValueError):
+class TraceError(FirmwareError):
     """A seed that cannot be traced; the message names the seed."""
 
 
@@ -134,24 +134,14 @@ def _mux(cond: FixedVariable, a: FixedVariable, b: FixedVariable | int) -> Fixed
 def _cast(x: FixedVariable, src: FixedType, dst: FixedType, seed: SeedPlan) -> FixedVariable:
     """Raw of ``src`` -> raw of ``dst`` with ``dst``'s rounding and overflow (ap_fixed assignment).
 
-    Only the modes da4ml's ``quantize`` has (TRN/RND, WRAP/SAT/SAT_SYM): the sum types
-    of the seeds use TRN/SAT. To be replaced by ``firmware._trace_fixed.cast`` (every
-    mode) once that module is committed.
+    The one traced cast, :func:`firmware._trace_fixed.cast`, works on values: scale the
+    raw integer to its value, cast, and scale back to the destination's raw integer.
     """
-    if dst.rounding not in _ROUNDING or dst.overflow not in _OVERFLOW:
-        raise TraceError(
-            f"seed {seed.name!r}: the cast to {dst} needs rounding/overflow modes da4ml "
-            "does not trace (TRN/RND and WRAP/SAT/SAT_SYM are supported)"
-        )
-    value = x * Decimal(2) ** -src.frac
-    quantized = value.quantize(
-        int(dst.signed),
-        dst.integer - int(dst.signed),
-        dst.frac,
-        overflow_mode=_OVERFLOW[dst.overflow],
-        round_mode=_ROUNDING[dst.rounding],
-    )
-    return quantized * Decimal(2) ** dst.frac
+    try:
+        value = cast(x * Decimal(2) ** -src.frac, dst)
+    except FirmwareError as exc:
+        raise TraceError(f"seed {seed.name!r}: {exc}") from None
+    return value * Decimal(2) ** dst.frac
 
 
 def _table(values: NDArray[np.int64], var: FixedVariable, offset: int) -> NDArray[np.float64]:
