@@ -92,7 +92,7 @@ def _menu_for(fw: FirmwareDir, menu: Menu | None) -> Menu:
             else:
                 raise CosimError(
                     f"{fw.path}: built from menu {fw.manifest.menu_name!r} and holds no "
-                    f"{MENU_FILE}: pass the menu it was built from"
+                    f"{MENU_FILE}: pass the menu it was built from (l1sim cosim --menu FILE)"
                 )
         except MenuError as exc:
             raise CosimError(str(exc)) from None

@@ -62,9 +62,11 @@ def _mismatch_lines(check: OutputCheck) -> list[str]:
         f"    differing bits {list(m.diff_bits)}",
     ]
     if m.inputs:
+        raw = {k: v for k, v in m.inputs.items() if not k.endswith(" values")}
         inputs = ", ".join(f"{k}=0x{v}" if k.startswith("in_") else f"{k}={v}"
-                           for k, v in m.inputs.items())  # fmt: skip
+                           for k, v in raw.items())  # fmt: skip
         lines.append(f"    inputs    {inputs}")
+        lines += [f"      {k}: {v}" for k, v in m.inputs.items() if k.endswith(" values")]
     if len(check.rows) > 1:
         more = "" if check.mismatches <= len(check.rows) else ", ..."
         lines.append(f"    mismatching rows {', '.join(map(str, check.rows))}{more}")

@@ -65,6 +65,9 @@ CONTROL_PORTS = ("clk", "rst", "valid", "colliding")
 _FIELD_NAME = re.compile(r"(?P<name>[a-z_]+)\[(?P<slot>\d+)\]\Z")
 _SLOT_FIELDS = {"pt": SlotField.PT, "eta": SlotField.ETA, "phi": SlotField.PHI}
 _SLOT_FIELDS["quality"] = SlotField.QUALITY
+#: the per-slot presence bit an object port may carry besides the four fields
+_VALID_FIELD = "valid"
+_BIT = FixedType(1, 1, signed=False)
 #: name of the event MET word among the data ports
 MET_PORT = "in_met"
 
@@ -186,14 +189,38 @@ class Stimulus:
         return drive
 
     def input_hex(self, row: int) -> dict[str, str]:
-        """Every input of one row as hex text (strobes as 0/1), for mismatch reports."""
+        """Every input of one row for mismatch reports: strobes as 0/1, each data port
+        as raw hex and, under ``"<port> values"``, its occupied slots decoded (raw
+        integers, pT also in GeV-like units of its type)."""
         out = {"valid": str(int(self.valid[row])), "colliding": str(int(self.colliding[row]))}
         for port in self.ports:
             value = 0
             for k, w in enumerate(self.words[port.name][row]):
                 value |= int(w) << (64 * k)
             out[port.name] = f"{value:0{(port.width + 3) // 4}x}"
+            out[f"{port.name} values"] = _decode(port, value)
         return out
+
+
+def _decode(port: PortEntry, value: int) -> str:
+    """``#slot name=raw ...`` for every slot with a non-zero field (empty: ``empty``)."""
+    slots: dict[str, list[str]] = {}
+    for f in port.fields:
+        match = _FIELD_NAME.match(f.name)
+        name, slot = (match["name"], match["slot"]) if match else (f.name, "")
+        fixed = FixedType.parse(f.type)
+        raw = int(field_ints(np.array([value >> f.lsb & ((1 << f.width) - 1)], np.uint64),
+                            fixed)[0])  # fmt: skip
+        text = f"{name}={raw}"
+        if fixed.frac:
+            text += f" ({raw * 2.0**-fixed.frac:g})"
+        slots.setdefault(slot, []).append(text)
+    shown = [
+        f"#{slot} " + " ".join(parts)
+        for slot, parts in slots.items()
+        if any(not p.split("=")[1].startswith("0") for p in parts)
+    ]
+    return "; ".join(shown) if shown else "empty"
 
 
 def _collection_of(port: PortEntry, plan: MenuPlan) -> str | None:
@@ -210,6 +237,8 @@ def _collection_of(port: PortEntry, plan: MenuPlan) -> str | None:
 
 
 def _field_type(plan: MenuPlan, collection: str | None, name: str) -> FixedType:
+    if name == _VALID_FIELD:
+        return _BIT
     if collection is None:
         return plan.met_type if name == "pt" else plan.phi_type
     return (plan.pt_type, plan.eta_type, plan.phi_type, plan.quality_type)[_SLOT_FIELDS[name]]
@@ -226,7 +255,11 @@ def check_layout(manifest: Manifest, plan: MenuPlan) -> None:
         count = 1 if collection is None else plan.slot_count(collection)
         for f in port.fields:
             match = _FIELD_NAME.match(f.name)
-            if match is None or match["name"] not in _SLOT_FIELDS:
+            known = match is not None and (
+                match["name"] in _SLOT_FIELDS
+                or (match["name"] == _VALID_FIELD and collection is not None)
+            )
+            if match is None or not known:
                 raise CosimError(f"input port {port.name!r}: unknown field {f.name!r}")
             slot = int(match["slot"])
             if slot >= count:
@@ -249,7 +282,12 @@ def _field_values(
     for f in port.fields:
         match = _FIELD_NAME.match(f.name)
         assert match is not None  # check_layout ran first
-        which, slot = _SLOT_FIELDS[match["name"]], int(match["slot"])
+        slot = int(match["slot"])
+        if match["name"] == _VALID_FIELD:
+            assert collection is not None
+            values[f.name] = slots.collections[collection].valid[:, slot].astype(np.int64)
+            continue
+        which = _SLOT_FIELDS[match["name"]]
         if collection is None:
             values[f.name] = slots.raw("met", 0, which)
         else:

@@ -53,6 +53,14 @@ def add_parser(
         "--firmware", type=Path, required=True, metavar="DIR", help="firmware directory"
     )
     cosim.add_argument(
+        "--menu",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="menu YAML the firmware was built from (default: the firmware directory's "
+        "menu.yaml, else the built-in default menu)",
+    )
+    cosim.add_argument(
         "--max-bx",
         type=count,
         default=None,
@@ -130,6 +138,21 @@ def _say(message: str) -> None:
     print(f"l1sim: {message}", file=sys.stderr)
 
 
+def _menu(path: Path | None) -> Any:
+    """The menu named on the command line (None: let cosim find the firmware's own)."""
+    if path is None:
+        return None
+    import cosim  # noqa: PLC0415
+    from emulator.menu import MenuError, load_menu  # noqa: PLC0415
+
+    if not path.is_file():
+        raise cosim.CosimError(f"{path}: no such menu file")
+    try:
+        return load_menu(path)
+    except MenuError as exc:
+        raise cosim.CosimError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``l1sim cosim``; returns the exit status (0 agree, 1 mismatch, 2 set-up error)."""
     import cosim  # noqa: PLC0415
@@ -143,20 +166,24 @@ def run(args: argparse.Namespace) -> int:
         if args.write_patterns and args.out is None:
             raise cosim.CosimError("--write-patterns needs --out DIR for the pattern files")
         protect = [Path(p) for p in args.inputs if Path(p).exists()]
+        if args.menu is not None:
+            protect.append(args.menu)
         if args.compare_patterns is not None:
             protect.append(args.compare_patterns)
         if args.write_patterns:
             with staged_directory(args.out, protect=protect) as staging:
                 paths = cosim.write_patterns(args.firmware, _stream(args), staging,
-                                             format=args.pattern_format)  # fmt: skip
+                                             format=args.pattern_format,
+                                             menu=_menu(args.menu))  # fmt: skip
             for path in paths:
                 _say(f"wrote {args.out / path.name}")
             return 0
         if args.compare_patterns is not None:
-            report = cosim.compare_patterns(args.firmware, _stream(args), args.compare_patterns)
+            report = cosim.compare_patterns(args.firmware, _stream(args), args.compare_patterns,
+                                            menu=_menu(args.menu))  # fmt: skip
         else:
             report = cosim.check(args.firmware, _stream(args), simulator=args.sim,
-                                 hls=not args.no_hls)  # fmt: skip
+                                 hls=not args.no_hls, menu=_menu(args.menu))  # fmt: skip
         print(cosim.text_report(report), end="")
         if args.out is not None:
             with staged_directory(args.out, protect=protect) as staging:

@@ -86,7 +86,11 @@ def test_one_bit_on_one_bx(stimulus: Stimulus, manifest: Manifest) -> None:
     assert (first.expected, first.got, first.diff_bits) == (("1",), ("0",), (0,))
     assert (first.orbit, first.bx) == (int(stimulus.orbit[row]), int(stimulus.bx[row]))
     assert first.event_id == int(stimulus.event_id[row]) >= 0
-    assert set(first.inputs) == {"valid", "colliding", "in_muon", "in_jet", "in_met"}
+    ports = {"in_muon", "in_jet", "in_met"}
+    assert set(first.inputs) == {"valid", "colliding"} | ports | {f"{p} values" for p in ports}
+    # the decoded jets are the emulator's slots: the first jet's raw pT, as a value too
+    pt0 = int(stimulus.words["in_jet"][row, 0]) & 0x3FFF
+    assert first.inputs["in_jet values"].startswith(f"#0 pt={pt0} ({pt0 * 0.25:g}) eta=")
     assert report.exit_code == 1
 
 

@@ -1,0 +1,172 @@
+"""Co-simulation throughput: BX/s through cocotb on Verilator and Icarus, against the
+native Verilator ceiling and the emulator itself, on the same firmware and stimulus.
+
+Rows (one BX per clock cycle, the stimulus staged in a file, outputs recorded by the
+bench; build time excluded, simulator start-up included):
+
+* emulator: ``emulator.run`` of the menu on the same BX records, in memory;
+* cocotb + Verilator: the runner's default (clock in the HDL, cocotb waits for done);
+* cocotb + Verilator, cocotb clock: cocotb's GPI clock toggles the bench clock;
+* native Verilator: a plain C++ main toggling the clock (no Python, no VPI): the ceiling;
+* cocotb + Icarus and native Icarus (``vvp``): fewer BX (Icarus is slow on big designs);
+* cosim.check end to end: emulator + packing + simulation + comparison.
+
+Each rate is given per wall second and per CPU second of the simulator process (the
+machine may be shared). Targets: cocotb on Verilator >= 50 000 BX/s and >= half of
+the native ceiling.
+
+Usage: ``python benchmarks/cosim.py [--firmware DIR] [--bx N] [--icarus-bx N]``.
+Without ``--firmware`` the default menu is built with ``firmware.build`` into
+``~/.cache/l1sim/bench-firmware`` (cached by content).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# benchmarks/streams.py would shadow the streams package: drop this folder from the path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # (imports after the path fix above)
+import time
+from typing import Any
+
+import numpy as np
+
+import cosim
+import emulator
+import firmware
+import streams
+from cosim._check import Prepared, dut_spec, prepare
+from cosim._stimulus import output_delay
+from cosim.runner import ClockDriver, SimResult, get_runner
+from emulator.menu import default_menu, load_menu
+from firmware._manifest import FirmwareDir
+from streams.timeline import place
+
+
+def _stream(n_bx: int, seed: int = 2026) -> list[streams.EventBatch]:
+    """The synthetic background with pile-up 60 on the default filling scheme, in memory."""
+    source = streams.open(f"synthetic:background?n={n_bx}&seed={seed}")
+    minimum_bias = streams.synthetic.generate("minbias", 50_000, seed=seed + 1)
+    return list(streams.pileup.overlay(place(source, max_bx=n_bx), minimum_bias, 60.0, seed=seed))
+
+
+def _drive(prepared: Prepared, n_bx: int) -> dict[str, np.ndarray]:
+    """``n_bx`` cycles of the prepared stimulus (repeated when longer), then the flush."""
+    delay = output_delay(prepared.firmware.manifest)
+    drive = {}
+    for name, values in prepared.stimulus.port_stimulus().items():
+        reps = -(-n_bx // values.shape[0])
+        part = np.concatenate([values] * reps)[:n_bx]
+        drive[name] = np.concatenate([part, np.zeros((delay, *part.shape[1:]), part.dtype)])
+    return drive
+
+
+#: cycles of the short run that measures the simulator's start-up
+_SHORT = 2_000
+
+
+def _sim(prepared: Prepared, simulator: str, n_bx: int, *, native: bool,
+         clock: ClockDriver = ClockDriver.HDL) -> tuple[SimResult, SimResult, float]:  # fmt: skip
+    """(full run, short run, build seconds) of one simulator set-up."""
+    runner = get_runner(simulator, clock=clock)
+    start = time.perf_counter()
+    build = runner.build(dut_spec(prepared.firmware), native=native)
+    built = time.perf_counter() - start
+    short = runner.test(build, _drive(prepared, _SHORT))
+    return runner.test(build, _drive(prepared, n_bx)), short, built
+
+
+def _row(name: str, bx: int, wall: float, cpu: float | None, note: str = "",
+         marginal: tuple[float, float] | None = None) -> dict[str, Any]:  # fmt: skip
+    return {"name": name, "bx": bx, "wall": bx / wall, "cpu": None if cpu is None else bx / cpu,
+            "note": note, "marginal": marginal}  # fmt: skip
+
+
+def _firmware(args: argparse.Namespace) -> tuple[FirmwareDir, Any]:
+    menu = load_menu(args.menu) if args.menu else default_menu()
+    if args.firmware is not None:
+        return FirmwareDir.open(args.firmware), menu
+    out = Path.home() / ".cache" / "l1sim" / "bench-firmware"
+    print(f"building the firmware of menu {menu.name!r} into {out} ...", file=sys.stderr)
+    return firmware.build(menu, out), menu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firmware", type=Path, default=None)
+    parser.add_argument("--menu", type=Path, default=None)
+    parser.add_argument("--bx", type=int, default=100_000, help="BX replayed and packed")
+    parser.add_argument("--sim-bx", type=int, default=1_000_000,
+                        help="cycles per Verilator run (the stimulus repeated)")  # fmt: skip
+    parser.add_argument("--icarus-bx", type=int, default=20_000)
+    parser.add_argument("--cocotb-clock", action="store_true",
+                        help="also time cocotb's GPI clock (one more Verilator build)")  # fmt: skip
+    args = parser.parse_args()
+    fw, menu = _firmware(args)
+    records = _stream(args.bx)
+    prepared = prepare(fw, records, menu=menu)
+    n = len(prepared.stimulus)
+    rows = []
+
+    start = time.perf_counter()
+    cpu = time.process_time()
+    for _ in emulator.run(records, menu):
+        pass
+    rows.append(_row("emulator (emulator.run)", n, time.perf_counter() - start,
+                     time.process_time() - cpu))  # fmt: skip
+
+    builds = []
+    setups = [
+        ("cocotb + Verilator", "verilator", False, ClockDriver.HDL, args.sim_bx),
+        ("native Verilator (C++ main, ceiling)", "verilator", True, ClockDriver.HDL, args.sim_bx),
+        ("cocotb + Icarus", "icarus", False, ClockDriver.HDL, args.icarus_bx),
+        ("native Icarus (vvp)", "icarus", True, ClockDriver.HDL, args.icarus_bx),
+    ]
+    if args.cocotb_clock:
+        setups.insert(1, ("cocotb + Verilator (cocotb clock)", "verilator", False,
+                          ClockDriver.COCOTB, args.sim_bx))  # fmt: skip
+    for label, simulator, native, clock, n_bx in setups:
+        try:
+            result, short, built = _sim(prepared, simulator, n_bx, native=native, clock=clock)
+        except cosim.CosimError as exc:
+            rows.append({"name": label, "bx": n_bx, "wall": None, "cpu": None,
+                         "note": str(exc).splitlines()[0], "marginal": None})  # fmt: skip
+            continue
+        builds.append(f"{label}: build {built:.1f} s")
+        extra = result.cycles - short.cycles
+        marginal = (extra / max(result.seconds - short.seconds, 1e-9),
+                    extra / max(result.cpu_seconds - short.cpu_seconds, 1e-9))  # fmt: skip
+        start_up = f"start-up {short.seconds:.2f} s wall, {short.cpu_seconds:.2f} s CPU"
+        rows.append(_row(label, result.cycles, result.seconds, result.cpu_seconds, start_up,
+                         marginal))  # fmt: skip
+
+    start = time.perf_counter()
+    report = cosim.check(fw, records, menu=menu)
+    rows.append(_row("cosim.check end to end (Verilator)", n, time.perf_counter() - start, None,
+                     "agree" if report.agrees else "MISMATCH"))  # fmt: skip
+
+    print(f"\nfirmware {fw.path} (top {fw.manifest.top_module}, latency "
+          f"{fw.manifest.latency_cycles} cycles, menu {menu.name}), {n} BX with pile-up 60\n")  # fmt: skip
+    print("| run | BX | BX/s (wall) | BX/s (CPU) | BX/s after start-up (wall / CPU) | note |")
+    print("|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        wall = "-" if r["wall"] is None else f"{r['wall']:,.0f}"
+        cpu_rate = "-" if r["cpu"] is None else f"{r['cpu']:,.0f}"
+        m = r["marginal"]
+        after = "-" if m is None else f"{m[0]:,.0f} / {m[1]:,.0f}"
+        print(f"| {r['name']} | {r['bx']:,} | {wall} | {cpu_rate} | {after} | {r['note']} |")
+    by_name = {r["name"]: r for r in rows}
+    cocotb_v = by_name["cocotb + Verilator"]
+    native_v = by_name["native Verilator (C++ main, ceiling)"]
+    if cocotb_v["wall"] and native_v["wall"]:
+        print(f"\ncocotb / native Verilator: {cocotb_v['wall'] / native_v['wall']:.2f} (wall), "
+              f"{cocotb_v['cpu'] / native_v['cpu']:.2f} (CPU); targets: >= 50 000 BX/s "
+              "and >= 0.5")  # fmt: skip
+    print("\n" + "; ".join(builds))
+
+
+if __name__ == "__main__":
+    main()
