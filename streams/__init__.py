@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from . import patterns, pileup, slots, synthetic, timeline
 from ._atomic import atomic_output
-from ._batch import COLLECTIONS, EventBatch, Objects, concat_batches
+from ._batch import (
+    CHARGE_UNKNOWN,
+    COLLECTIONS,
+    ISOLATION_UNKNOWN,
+    EventBatch,
+    Objects,
+    concat_batches,
+)
 from ._errors import StreamError
 from ._parquet import write_arrow, write_parquet
 from ._source import FORMATS, EventSource, chain, open, rechunk
@@ -29,8 +36,10 @@ from .slots import ADC2021, SlotLayout, to_slots
 
 __all__ = [
     "ADC2021",
+    "CHARGE_UNKNOWN",
     "COLLECTIONS",
     "FORMATS",
+    "ISOLATION_UNKNOWN",
     "EventBatch",
     "EventSource",
     "Objects",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -22,10 +23,56 @@ from numpy.typing import ArrayLike, NDArray
 from ._errors import StreamError
 from ._kernels import segment_order_desc
 
-__all__ = ["COLLECTIONS", "EventBatch", "Objects", "concat_batches"]
+__all__ = [
+    "CHARGE_UNKNOWN",
+    "COLLECTIONS",
+    "ISOLATION_UNKNOWN",
+    "EventBatch",
+    "Objects",
+    "concat_batches",
+]
 
 #: Object collections every batch carries, in this order (possibly empty).
 COLLECTIONS: tuple[str, ...] = ("egamma", "muon", "tau", "jet")
+
+
+#: ``Objects.charge`` of an object whose source gives no charge (real charges are ±1):
+#: a charge cut or charge correlation never passes such an object.
+CHARGE_UNKNOWN = 0
+#: ``Objects.isolation`` of an object whose source gives no hardware isolation word
+#: (real words are >= 0): an isolation cut never passes such an object.
+ISOLATION_UNKNOWN = -1
+
+
+def _unset() -> NDArray[Any]:
+    """Placeholder of a per-object field not given: filled in by ``__post_init__``."""
+    return np.zeros(0, np.int8)
+
+
+def _unknown(n: int, dtype: Any, value: int) -> NDArray[Any]:
+    """``n`` copies of ``value`` as a read-only broadcast view: no memory per object."""
+    return np.broadcast_to(np.array(value, dtype), (n,))
+
+
+def _is_constant_view(values: NDArray[Any]) -> bool:
+    """Whether ``values`` is a broadcast view of one value (the "unknown" default)."""
+    return values.ndim == 1 and values.shape[0] > 0 and values.strides[0] == 0
+
+
+def _take(values: NDArray[Any], index: NDArray[np.int64]) -> NDArray[Any]:
+    if _is_constant_view(values):
+        return np.broadcast_to(values[:1], (index.shape[0],))
+    return values[index]
+
+
+def _concat(parts: Sequence[NDArray[Any]]) -> NDArray[Any]:
+    """Concatenate, keeping an all-unknown result a broadcast view."""
+    non_empty = [p for p in parts if p.shape[0] > 0]
+    if non_empty and all(_is_constant_view(p) for p in non_empty):
+        first = non_empty[0][:1]
+        if all(p[0] == first[0] for p in non_empty):
+            return np.broadcast_to(first, (sum(p.shape[0] for p in parts),))
+    return np.concatenate(parts)
 
 
 @dataclass(frozen=True)
@@ -33,6 +80,9 @@ class Objects:
     """One jagged collection: record ``i`` owns ``pt[offsets[i]:offsets[i + 1]]``.
 
     Objects of a record are sorted by decreasing ``pt``. ``offsets[0]`` is always 0.
+    ``charge`` (±1) and ``isolation`` (the hardware isolation word, >= 0) default to
+    :data:`CHARGE_UNKNOWN` and :data:`ISOLATION_UNKNOWN` for sources that lack them,
+    so that a cut on them fails loudly instead of passing silently.
     """
 
     offsets: NDArray[np.int64]
@@ -41,6 +91,32 @@ class Objects:
     phi: NDArray[np.float32]
     #: hardware quality / identification word; 0 where the source has none
     quality: NDArray[np.int32]
+    #: electric charge ±1; :data:`CHARGE_UNKNOWN` (0) where the source has none
+    charge: NDArray[np.int8] = field(default_factory=_unset)
+    #: hardware isolation word; :data:`ISOLATION_UNKNOWN` (-1) where the source has none
+    isolation: NDArray[np.int32] = field(default_factory=_unset)
+
+    def __post_init__(self) -> None:
+        n = self.pt.shape[0]
+        for name, dtype, unknown in (
+            ("charge", np.int8, CHARGE_UNKNOWN),
+            ("isolation", np.int32, ISOLATION_UNKNOWN),
+        ):
+            values = getattr(self, name)
+            if values.shape[0] != n:
+                if values.shape[0] != 0:
+                    raise ValueError(f"Objects: {name} has {values.shape[0]} values, pt has {n}")
+                object.__setattr__(self, name, _unknown(n, dtype, unknown))
+
+    @property
+    def has_charge(self) -> bool:
+        """Whether every object has a known charge (vacuously true when there are none)."""
+        return bool((self.charge != CHARGE_UNKNOWN).all())
+
+    @property
+    def has_isolation(self) -> bool:
+        """Whether every object has a known isolation word (vacuously true when none)."""
+        return bool((self.isolation != ISOLATION_UNKNOWN).all())
 
     @classmethod
     def empty(cls, n: int) -> Objects:
@@ -57,11 +133,14 @@ class Objects:
         phi: ArrayLike,
         quality: ArrayLike | None = None,
         *,
+        charge: ArrayLike | None = None,
+        isolation: ArrayLike | None = None,
         sort: bool = True,
     ) -> Objects:
         """Build from per-record counts and flat values, sorting each record by decreasing pT.
 
-        ``sort=False`` trusts the caller that records are already sorted.
+        ``sort=False`` trusts the caller that records are already sorted. ``charge`` and
+        ``isolation`` default to unknown (:data:`CHARGE_UNKNOWN`, :data:`ISOLATION_UNKNOWN`).
         """
         counts_arr = np.asarray(counts, np.int64)
         if (counts_arr < 0).any():
@@ -76,17 +155,29 @@ class Objects:
             if quality is None
             else np.ascontiguousarray(quality, np.int32)
         )
-        if not pt_arr.shape == eta_arr.shape == phi_arr.shape == q_arr.shape == (offsets[-1],):
+        n_objects = pt_arr.shape[0]
+        c_arr: NDArray[np.int8] = (
+            _unknown(n_objects, np.int8, CHARGE_UNKNOWN)
+            if charge is None
+            else np.ascontiguousarray(charge, np.int8)
+        )
+        i_arr: NDArray[np.int32] = (
+            _unknown(n_objects, np.int32, ISOLATION_UNKNOWN)
+            if isolation is None
+            else np.ascontiguousarray(isolation, np.int32)
+        )
+        shapes = {a.shape for a in (pt_arr, eta_arr, phi_arr, q_arr, c_arr, i_arr)}
+        if shapes != {(offsets[-1],)}:
             raise ValueError("Objects.from_counts: counts and value arrays disagree in length")
-        if sort and pt_arr.shape[0] > 0:
+        if sort and n_objects > 0:
             order = segment_order_desc(offsets, pt_arr)
-            pt_arr, eta_arr, phi_arr, q_arr = (
-                pt_arr[order],
-                eta_arr[order],
-                phi_arr[order],
-                q_arr[order],
-            )
-        return cls(offsets, pt_arr, eta_arr, phi_arr, q_arr)
+            pt_arr, eta_arr, phi_arr = pt_arr[order], eta_arr[order], phi_arr[order]
+            q_arr = q_arr[order]
+            if charge is not None:
+                c_arr = c_arr[order]
+            if isolation is not None:
+                i_arr = i_arr[order]
+        return cls(offsets, pt_arr, eta_arr, phi_arr, q_arr, c_arr, i_arr)
 
     def counts(self) -> NDArray[np.int64]:
         """Number of objects in each record."""
@@ -104,6 +195,8 @@ class Objects:
             self.eta[lo:hi],
             self.phi[lo:hi],
             self.quality[lo:hi],
+            self.charge[lo:hi],
+            self.isolation[lo:hi],
         )
 
     def take(self, records: NDArray[np.int64]) -> Objects:
@@ -113,7 +206,15 @@ class Objects:
         np.cumsum(counts, out=offsets[1:])
         starts = self.offsets[:-1][records]
         flat = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1], dtype=np.int64)
-        return Objects(offsets, self.pt[flat], self.eta[flat], self.phi[flat], self.quality[flat])
+        return Objects(
+            offsets,
+            self.pt[flat],
+            self.eta[flat],
+            self.phi[flat],
+            self.quality[flat],
+            _take(self.charge, flat),
+            _take(self.isolation, flat),
+        )
 
     @staticmethod
     def concat(parts: Sequence[Objects]) -> Objects:
@@ -129,6 +230,8 @@ class Objects:
             np.concatenate([p.eta for p in parts]),
             np.concatenate([p.phi for p in parts]),
             np.concatenate([p.quality for p in parts]),
+            _concat([p.charge for p in parts]),
+            _concat([p.isolation for p in parts]),
         )
 
 

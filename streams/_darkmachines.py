@@ -6,7 +6,9 @@ One event per line, fields separated by ``;``::
 
 Energies and momenta are in MeV (converted to GeV here). Object codes: ``j`` jet,
 ``b`` b-jet (quality 1), ``e-``/``e+`` electron and ``g`` photon (both ``egamma``),
-``m-``/``m+`` muon. Event ids that are not integers are replaced by the line index.
+``m-``/``m+`` muon. Electrons and muons carry their charge (the sign of the code);
+jets and photons have none (0, unknown), and no object has an isolation word (-1).
+Event ids that are not integers are rejected with the line named.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ from ._source import EventSource
 __all__ = ["DarkMachinesSource"]
 
 _MEV = 1e-3
-#: object code -> (collection, quality)
-_CODES: dict[str, tuple[str, int]] = {
-    "j": ("jet", 0),
-    "b": ("jet", 1),
-    "e-": ("egamma", 0),
-    "e+": ("egamma", 0),
-    "g": ("egamma", 0),
-    "m-": ("muon", 0),
-    "m+": ("muon", 0),
+#: object code -> (collection, quality, charge; 0 = none)
+_CODES: dict[str, tuple[str, int, int]] = {
+    "j": ("jet", 0, 0),
+    "b": ("jet", 1, 0),
+    "e-": ("egamma", 0, -1),
+    "e+": ("egamma", 0, 1),
+    "g": ("egamma", 0, 0),
+    "m-": ("muon", 0, -1),
+    "m+": ("muon", 0, 1),
 }
 
 
@@ -45,7 +47,7 @@ class _Chunk:
         self.met: list[float] = []
         self.met_phi: list[float] = []
         self.counts: dict[str, list[int]] = {"egamma": [], "muon": [], "jet": []}
-        self.values: dict[str, list[tuple[float, float, float, int]]] = {
+        self.values: dict[str, list[tuple[float, float, float, int, int]]] = {
             "egamma": [],
             "muon": [],
             "jet": [],
@@ -99,12 +101,12 @@ class DarkMachinesSource(EventSource):
                     f"{self.path}: line {lineno}: field {position}: unknown object type {code!r} "
                     f"(known: {sorted(_CODES)})"
                 )
-            collection, quality = _CODES[code]
+            collection, quality, charge = _CODES[code]
             try:
                 pt, eta, phi = float(parts[2]) * _MEV, float(parts[3]), float(parts[4])
             except ValueError as exc:
                 raise StreamError(f"{self.path}: line {lineno}: field {position}: {exc}") from exc
-            chunk.values[collection].append((pt, eta, phi, quality))
+            chunk.values[collection].append((pt, eta, phi, quality, charge))
             counts[collection] += 1
         for collection, count in counts.items():
             chunk.counts[collection].append(count)
@@ -125,9 +127,14 @@ class DarkMachinesSource(EventSource):
     def _finish(self, chunk: _Chunk) -> EventBatch:
         objects: dict[str, Objects] = {}
         for collection, rows in chunk.values.items():
-            table = np.array(rows, np.float64).reshape(-1, 4)
+            table = np.array(rows, np.float64).reshape(-1, 5)
             objects[collection] = Objects.from_counts(
-                chunk.counts[collection], table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+                chunk.counts[collection],
+                table[:, 0],
+                table[:, 1],
+                table[:, 2],
+                table[:, 3],
+                charge=table[:, 4],
             )
         batch = EventBatch.from_events(chunk.ids, chunk.met, chunk.met_phi, objects)
         try:

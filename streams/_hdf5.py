@@ -3,6 +3,8 @@
 The dataset ``Particles`` has shape (N, 19, 4): row 0 is MET, rows 1-4 electrons,
 5-8 muons, 9-18 jets, each (pT [GeV], η, φ, class) with class 1 = MET, 2 = electron,
 3 = muon, 4 = jet and all-zero rows for missing objects. Electrons become ``egamma``.
+The layout has no charge or isolation: both are unknown (0 and -1), so a menu's
+charge or isolation cut fails on these objects instead of passing silently.
 """
 
 from __future__ import annotations

@@ -15,10 +15,15 @@ column                      type                meaning
 ``{c}_pt/_eta/_phi``        list<float32>       objects of collection ``c`` (GeV, rad),
                                                 sorted by decreasing pT
 ``{c}_quality``             list<int32>         quality word per object
+``{c}_charge``              list<int8>          charge ±1 per object (0: unknown)
+``{c}_isolation``           list<int32>         hardware isolation word (-1: unknown)
 ==========================  ==================  ==========================================
 
 for ``c`` in ``egamma, muon, tau, jet``. Only ``event_id``, ``met_pt`` and ``met_phi``
-are required when reading; other columns default to unknown / empty.
+are required when reading; other columns default to unknown / empty. A file without
+``{c}_charge`` / ``{c}_isolation`` (written before they existed, or by a source without
+them) reads as charge 0 and isolation -1, the "unknown" values on which every charge
+or isolation cut of a menu fails (``streams.CHARGE_UNKNOWN``, ``ISOLATION_UNKNOWN``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from ._atomic import atomic_output
-from ._batch import COLLECTIONS, EventBatch, Objects
+from ._batch import CHARGE_UNKNOWN, COLLECTIONS, ISOLATION_UNKNOWN, EventBatch, Objects
 from ._errors import StreamError
 from ._source import EventSource, rechunk
 
@@ -62,6 +67,8 @@ def arrow_schema() -> pa.Schema:
     for c in COLLECTIONS:
         fields += [pa.field(f"{c}_{f}", pa.list_(pa.float32())) for f in _FIELDS[:3]]
         fields.append(pa.field(f"{c}_quality", pa.list_(pa.int32())))
+        fields.append(pa.field(f"{c}_charge", pa.list_(pa.int8())))
+        fields.append(pa.field(f"{c}_isolation", pa.list_(pa.int32())))
     return pa.schema(fields, metadata={"l1sim.schema": SCHEMA_NAME})
 
 
@@ -79,7 +86,7 @@ def _to_record_batch(batch: EventBatch, schema: pa.Schema) -> pa.RecordBatch:
     for c in COLLECTIONS:
         coll = batch.objects.get(c) or Objects.empty(len(batch))
         offsets = pa.array(coll.offsets.astype(np.int32))
-        for values in (coll.pt, coll.eta, coll.phi, coll.quality):
+        for values in (coll.pt, coll.eta, coll.phi, coll.quality, coll.charge, coll.isolation):
             columns.append(pa.ListArray.from_arrays(offsets, pa.array(values)))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
@@ -173,6 +180,39 @@ def _column(
         ) from exc
 
 
+#: value and dtype of an object column absent from the file
+_MISSING: dict[str, tuple[Any, Any]] = {
+    "eta": (np.float32, 0.0),
+    "phi": (np.float32, 0.0),
+    "quality": (np.int32, 0),
+    "charge": (np.int8, CHARGE_UNKNOWN),
+    "isolation": (np.int32, ISOLATION_UNKNOWN),
+}
+
+
+def _check_charge_isolation(
+    collection: str,
+    charge: NDArray[Any],
+    isolation: NDArray[Any],
+    offsets: NDArray[np.int64],
+    origin: str,
+    row0: int,
+) -> None:
+    """Charges must be -1, 0 (unknown) or +1; isolation words >= -1 (-1: unknown)."""
+    for name, bad in (
+        ("charge", ~np.isin(charge, (-1, 0, 1))),
+        ("isolation", np.asarray(isolation) < ISOLATION_UNKNOWN),
+    ):
+        if bad.any():
+            flat = int(np.argmax(bad))
+            row = int(np.searchsorted(offsets, flat, "right") - 1)
+            value = (charge if name == "charge" else isolation)[flat]
+            raise StreamError(
+                f"{origin}: row {row0 + row}: {collection}_{name} = {value} "
+                "(charge must be -1, +1 or 0 = unknown; isolation >= 0 or -1 = unknown)"
+            )
+
+
 def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
     """Convert one Arrow record batch in our schema to a validated :class:`EventBatch`."""
     names = rb.schema.names
@@ -191,9 +231,9 @@ def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
             continue
         offsets, pt = _list_column(rb, f"{c}_pt", origin, row0)
         values = [pt]
-        for f in ("eta", "phi", "quality"):
+        for f in ("eta", "phi", "quality", "charge", "isolation"):
             if f"{c}_{f}" not in rb.schema.names:
-                values.append(np.zeros(pt.shape[0], np.int32 if f == "quality" else np.float32))
+                values.append(np.full(pt.shape[0], _MISSING[f][1], _MISSING[f][0]))
                 continue
             other_offsets, other = _list_column(rb, f"{c}_{f}", origin, row0)
             if not np.array_equal(other_offsets, offsets):
@@ -202,7 +242,10 @@ def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
                     f"{origin}: row {row0 + max(row, 0)}: {c}_{f} and {c}_pt differ in length"
                 )
             values.append(other)
-        objects[c] = Objects.from_counts(np.diff(offsets), *values)
+        _check_charge_isolation(c, values[4], values[5], offsets, origin, row0)
+        objects[c] = Objects.from_counts(
+            np.diff(offsets), *values[:4], charge=values[4], isolation=values[5]
+        )
     batch = EventBatch.from_events(
         _column(rb, "event_id", np.int64, -1, origin, row0),
         _column(rb, "met_pt", np.float32, 0, origin, row0),

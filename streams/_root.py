@@ -1,11 +1,17 @@
 """ROOT files through uproot: CMS NanoAOD, the CMS HEP-tutorial tree, flat di-muon trees.
 
 * **NanoAOD** (tree ``Events``): ``{Electron,Muon,Tau,Jet}_{pt,eta,phi}``, ``MET_pt/phi``,
-  ``event``, ``Pileup_nTrueInt`` → true_interactions, ``PV_npvs`` → n_vertices.
+  ``event``, ``Pileup_nTrueInt`` → true_interactions, ``PV_npvs`` → n_vertices,
+  ``{Electron,Muon,Tau}_charge`` → charge.
 * **tutorial** (tree ``events``, CMS 2012 HEP tutorial): ``{Electron,Muon,Jet}_{Px,Py,Pz,E}``
-  converted to pT/η/φ, ``MET_px/py``, ``NPrimaryVertices`` → n_vertices.
+  converted to pT/η/φ, ``MET_px/py``, ``NPrimaryVertices`` → n_vertices,
+  ``{Electron,Muon}_Charge`` → charge.
 * **dimuon** (tree ``events`` with ``pt1, eta1, phi1, pt2, …``, e.g. uproot-Zmumu):
-  two muons per event, ``Event`` as id, no MET (0).
+  two muons per event, ``Event`` as id, ``Q1``/``Q2`` as charges, no MET (0).
+
+Charges missing from a file (jets, photons) are unknown (0); none of these formats
+carries the hardware isolation word, so isolation is unknown (-1): a menu's charge or
+isolation cut fails on such objects rather than passing silently.
 
 Electrons feed ``egamma``; photons join them only with ``photons=True`` (they often
 duplicate electrons). Pile-up values are exposed unchanged. Needs ``l1sim[root]``.
@@ -36,6 +42,23 @@ def _flat(array: Any) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     counts = np.asarray(ak.num(array, axis=1), np.int64)
     values = np.asarray(ak.to_numpy(ak.flatten(array, axis=1)), np.float64)
     return counts, values
+
+
+def _charge(
+    arrays: Any, branch: str, fields: set[str]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """(counts, charges) of a jagged charge branch; 0 (unknown) when the branch is absent."""
+    if branch in fields:
+        return _flat(arrays[branch])
+    prefix = branch.rsplit("_", 1)[0]
+    candidates = [f for f in fields if f.startswith(prefix + "_")]
+    counts, _ = _flat(arrays[min(candidates)])
+    return counts, np.zeros(int(counts.sum()), np.float64)
+
+
+def _checked_charge(values: NDArray[np.float64]) -> NDArray[np.int8]:
+    """Charges as ±1 (0 unknown); anything else (a corrupt branch) becomes unknown."""
+    return np.where(np.isin(values, (-1.0, 1.0)), values, 0.0).astype(np.int8)
 
 
 def _pt_eta_phi(
@@ -80,13 +103,13 @@ class RootSource(EventSource):
         if self.flavour == "nanoaod":
             wanted = ["event", "MET_pt", "MET_phi", "Pileup_nTrueInt", "PV_npvs"]
             prefixes = [*_NANO.values(), *(["Photon"] if self.photons else [])]
-            wanted += [f"{p}_{f}" for p in prefixes for f in ("pt", "eta", "phi")]
+            wanted += [f"{p}_{f}" for p in prefixes for f in ("pt", "eta", "phi", "charge")]
         elif self.flavour == "tutorial":
             wanted = ["MET_px", "MET_py", "NPrimaryVertices"]
             prefixes = [*_TUTORIAL.values(), *(["Photon"] if self.photons else [])]
-            wanted += [f"{p}_{f}" for p in prefixes for f in ("Px", "Py", "Pz")]
+            wanted += [f"{p}_{f}" for p in prefixes for f in ("Px", "Py", "Pz", "Charge")]
         else:
-            wanted = ["Event", *(f"{v}{i}" for i in (1, 2) for v in ("pt", "eta", "phi"))]
+            wanted = ["Event", *(f"{v}{i}" for i in (1, 2) for v in ("pt", "eta", "phi", "Q"))]
         return [b for b in wanted if b in available]
 
     def _convert(self, arrays: Any, start: int) -> EventBatch:
@@ -113,6 +136,7 @@ class RootSource(EventSource):
                 )
                 parts = [
                     [_flat(arrays[f"{p}_{f}"]) for f in ("pt", "eta", "phi")]
+                    + [_charge(arrays, f"{p}_charge", fields)]
                     for p in prefixes
                     if f"{p}_pt" in fields
                 ]
@@ -139,7 +163,8 @@ class RootSource(EventSource):
                     _, py = _flat(arrays[f"{p}_Py"])
                     _, pz = _flat(arrays[f"{p}_Pz"])
                     pt, eta, phi = _pt_eta_phi(px, py, pz)
-                    parts.append([(counts, pt), (counts, eta), (counts, phi)])
+                    charge = _charge(arrays, f"{p}_Charge", fields)
+                    parts.append([(counts, pt), (counts, eta), (counts, phi), charge])
                 objects[collection] = self._merge(parts, n)
         else:
             ids = (
@@ -152,8 +177,17 @@ class RootSource(EventSource):
             pt = np.stack([np.asarray(arrays[f"pt{i}"], np.float64) for i in (1, 2)], axis=1)
             eta = np.stack([np.asarray(arrays[f"eta{i}"], np.float64) for i in (1, 2)], axis=1)
             phi = np.stack([np.asarray(arrays[f"phi{i}"], np.float64) for i in (1, 2)], axis=1)
+            charges = (
+                np.stack([np.asarray(arrays[f"Q{i}"], np.float64) for i in (1, 2)], axis=1)
+                if {"Q1", "Q2"} <= fields
+                else np.zeros((n, 2))
+            )
             objects["muon"] = Objects.from_counts(
-                np.full(n, 2), pt.ravel(), eta.ravel(), phi.ravel()
+                np.full(n, 2),
+                pt.ravel(),
+                eta.ravel(),
+                phi.ravel(),
+                charge=_checked_charge(charges.ravel()),
             )
         batch = EventBatch.from_events(
             ids, met_pt, met_phi, objects, true_interactions=true_int, n_vertices=n_vtx
@@ -163,17 +197,17 @@ class RootSource(EventSource):
 
     @staticmethod
     def _merge(parts: list[list[tuple[NDArray[np.int64], NDArray[np.float64]]]], n: int) -> Objects:
-        """Merge per-prefix (counts, values) triples of pt, eta, phi into one sorted collection."""
+        """Merge per-prefix (counts, values) of pt, eta, phi, charge into one sorted collection."""
         if not parts:
             return Objects.empty(n)
         counts = sum((p[0][0] for p in parts), np.zeros(n, np.int64))
         if len(parts) == 1:
-            (c, pt), (_, eta), (_, phi) = parts[0]
-            return Objects.from_counts(c, pt, eta, phi)
+            (c, pt), (_, eta), (_, phi), (_, charge) = parts[0]
+            return Objects.from_counts(c, pt, eta, phi, charge=_checked_charge(charge))
         event = np.concatenate([np.repeat(np.arange(n), p[0][0]) for p in parts])
         order = np.argsort(event, kind="stable")
-        values = [np.concatenate([p[k][1] for p in parts])[order] for k in range(3)]
-        return Objects.from_counts(counts, *values)
+        values = [np.concatenate([p[k][1] for p in parts])[order] for k in range(4)]
+        return Objects.from_counts(counts, *values[:3], charge=_checked_charge(values[3]))
 
     def _batches(self) -> Iterator[EventBatch]:
         uproot = require("uproot")

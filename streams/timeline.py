@@ -258,7 +258,9 @@ def _lay_out(
             counts[hosts] = coll.counts()
             offsets = np.zeros(length + 1, np.int64)
             np.cumsum(counts, out=offsets[1:])
-            objects[name] = Objects(offsets, coll.pt, coll.eta, coll.phi, coll.quality)
+            objects[name] = Objects(
+                offsets, coll.pt, coll.eta, coll.phi, coll.quality, coll.charge, coll.isolation
+            )
     else:
         objects = {name: Objects.empty(length) for name in COLLECTIONS}
     return EventBatch(
