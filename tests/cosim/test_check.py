@@ -14,6 +14,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +156,93 @@ def test_pattern_mode_round_trip(firmware_dir: FirmwareDir, tmp_path: Path) -> N
     failed = [c for c in data["checks"] if not c["agrees"]]
     assert [c["name"] for c in failed] == ["final_or"]
     assert failed[0]["first"]["cycle"] == frame
+
+
+# ------------------------------------------------------------------ HLS C simulation
+
+AUTOENCODER = Path(__file__).resolve().parents[2] / "emulator" / "menus" / "models"
+
+
+@pytest.fixture(scope="module")
+def hls_prepared(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A firmware directory whose network seed has a built hls4ml project, prepared.
+
+    The manifest is the small design's plus the autoencoder seed (no RTL is run
+    here, only the HLS C simulation).
+    """
+    pytest.importorskip("hls4ml")
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is needed to compile hls4ml's C simulation")
+    from dataclasses import replace
+
+    from _small_design import MENU, small_manifest
+
+    from cosim._check import prepare
+    from emulator.menu import menu_from_dict
+    from firmware._hls import HlsProject, build_hls_project
+    from firmware._hls_source import find_model_source
+    from firmware._manifest import AlgorithmEntry, FieldEntry
+
+    seed = {"name": "L1_ADT_Autoencoder", "kind": "nn", "model": "autoencoder.npz",
+            "score": "ae_mse", "diff_type": "ap_fixed<20,12,AP_TRN,AP_SAT>",
+            "accum_type": "ap_ufixed<44,28,AP_TRN,AP_SAT>",
+            "out_type": "ap_ufixed<32,24,AP_TRN,AP_SAT>", "threshold": 205.5}  # fmt: skip
+    # the network reads the ADC2021 layout: 4 e/gamma, 4 muons, 10 jets
+    slots = {"muon": 4, "jet": 10, "egamma": 4, "tau": 2}
+    data = {**MENU, "hardware": {"slots": slots}, "seeds": [*MENU["seeds"], seed]}
+    menu = menu_from_dict(data, source="hls-test", base=AUTOENCODER)
+    root = tmp_path_factory.mktemp("hls-firmware")
+    model = AUTOENCODER / "autoencoder.npz"
+    built = build_hls_project(find_model_source(model), model, root / "hls" / seed["name"],
+                              clock_mhz=240.0, seed=seed["name"])  # fmt: skip
+    assert isinstance(built, HlsProject)
+    base = small_manifest()
+    ports = []
+    for port in base.ports:
+        bit = FieldEntry(seed["name"], 3, 1, "ap_ufixed<1,1>")
+        widened = replace(port, width=4, fields=(*port.fields, bit))
+        ports.append(widened if port.name in ("decision", "prescaled") else port)
+    algorithm = AlgorithmEntry(seed["name"], "nn", "none", 1, 240.0, 1,
+                               hls_project=f"hls/{seed['name']}")  # fmt: skip
+    manifest = replace(base, menu_name=menu.name, ports=tuple(ports),
+                       algorithms=(*base.algorithms, algorithm))  # fmt: skip
+    (root / "manifest.json").write_text(manifest.to_json())
+    return prepare(root, _pileup_stream(1500, seed=13), menu=menu)
+
+
+@pytest.mark.hls
+@pytest.mark.slow
+def test_hls_csim_agrees_with_the_emulator_network(hls_prepared: Any) -> None:
+    from cosim._check import _hls_checks
+
+    checks, notes = _hls_checks(hls_prepared)
+    assert notes == []
+    assert [c.name for c in checks] == ["hls/L1_ADT_Autoencoder"]
+    assert checks[0].agrees
+    assert checks[0].compared == 1500
+    assert hls_prepared.stimulus.network_inputs["L1_ADT_Autoencoder"].shape == (1500, 57)
+
+
+@pytest.mark.hls
+@pytest.mark.slow
+def test_hls_difference_is_reported_at_its_bx(
+    hls_prepared: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cosim import _hls_csim
+    from cosim._check import _hls_checks
+
+    original = _hls_csim.HlsCsim.predict_raw
+
+    def off_by_one(self: Any, x: Any, *, input_is_raw: bool = False) -> Any:
+        out = original(self, x, input_is_raw=input_is_raw)
+        out[777, 5] += 1
+        return out
+
+    monkeypatch.setattr(_hls_csim.HlsCsim, "predict_raw", off_by_one)
+    checks, _ = _hls_checks(hls_prepared)
+    assert checks[0].mismatches == 1
+    first = checks[0].first
+    assert first is not None
+    rows = hls_prepared.stimulus.valid.nonzero()[0]
+    assert first.row == int(rows[777])
+    assert first.expected[5] != first.got[5]
