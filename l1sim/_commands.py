@@ -53,8 +53,13 @@ def run(
     random_seed: int,
     argv: Sequence[str],
     force: bool = False,
+    minimum_bias: bool | None = None,
 ) -> int:
-    """Replay ``inputs`` through the menu and write decisions, summary, plots and report."""
+    """Replay ``inputs`` through the menu and write decisions, summary, plots and report.
+
+    ``minimum_bias`` declares the background an unbiased sample (None: l1sim infers
+    it, see :func:`l1sim._pipeline.minimum_bias`).
+    """
     job = _pipeline.Job(
         background=list(inputs),
         signals=list(signals),
@@ -65,6 +70,7 @@ def run(
         target_mu=target_mu,
         random_seed=random_seed,
         command=" ".join(argv),
+        minimum_bias=minimum_bias,
     )
     inputs_on_disk = [Path(p) for p in [*inputs, *signals] if Path(p).exists()]
     for extra in (menu, scheme):
@@ -89,11 +95,18 @@ def _execute(
         _say("drawing plots and report")
         write_report(summary, staging)
     rates = summary["rates"]
-    _say(
-        f"L1 accept {format_rate(rates['l1_accept']['rate_hz'], rates['l1_accept']['error_hz'])}"
-        f" (limit 750 kHz), final OR {format_rate(rates['total']['rate_hz'])}, deadtime "
-        f"{100 * (rates.get('deadtime_fraction') or 0.0):.3g} %"
-    )
+    accept = format_rate(rates["l1_accept"]["rate_hz"], rates["l1_accept"]["error_hz"])
+    total = format_rate(rates["total"]["rate_hz"])
+    if rates.get("minimum_bias", True):
+        _say(
+            f"L1 accept {accept} (limit 750 kHz), final OR {total}, deadtime "
+            f"{100 * (rates.get('deadtime_fraction') or 0.0):.3g} %"
+        )
+    else:
+        _say(
+            f"final OR {total} of a sample that is not minimum bias: the L1 accept rate, "
+            "deadtime and 750 kHz limit do not apply (see the report)"
+        )
     _say(f"report written to {Path(out) / 'report.html'}")
     return 0
 
@@ -107,11 +120,18 @@ def rates(source: Path, *, seeds: Sequence[str], target_rates: Sequence[float]) 
     targets = list(target_rates) * len(seeds) if len(target_rates) == 1 else list(target_rates)
     summary_path = path.parent / SUMMARY_NAME
     n_colliding = None
+    minimum_bias = None
     if summary_path.is_file():  # the run's filling scheme normalises its rates
-        n_colliding = read_summary(summary_path).get("normalisation", {}).get("colliding_bunches")
+        run_summary = read_summary(summary_path)
+        n_colliding = run_summary.get("normalisation", {}).get("colliding_bunches")
+        minimum_bias = run_summary.get("inputs", {}).get("minimum_bias")
     print(
         _rates_text.rates_text(
-            path, seeds=list(seeds), target_rates=targets, n_colliding=n_colliding
+            path,
+            seeds=list(seeds),
+            target_rates=targets,
+            n_colliding=n_colliding,
+            minimum_bias=minimum_bias,
         )
     )
     return 0

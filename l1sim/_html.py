@@ -30,6 +30,8 @@ th { background: #f2f4f7; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr:nth-child(even) td { background: #fafbfc; }
 .ok { color: #137333; font-weight: 600; }
+.warning { border-left: 4px solid #b3261e; background: #fdf3f2; padding: 0.5em 1em; }
+ul.notes { color: #7a4b00; }
 .bad { color: #b3261e; font-weight: 600; }
 figure { margin: 1em 0 2em 0; }
 figure img { max-width: 100%; border: 1px solid #e3e3e3; }
@@ -95,7 +97,18 @@ def _cards(summary: Summary) -> str:
     accept = rates.get("l1_accept") or rates.get("total") or {}
     limit = float(rates.get("limit_hz") or MAX_L1_RATE_HZ)
     cards = []
-    if accept.get("rate_hz") is not None:
+    unbiased = rates.get("minimum_bias", True)
+    if accept.get("rate_hz") is not None and not unbiased:
+        cards.append(
+            (
+                format_rate(accept["rate_hz"], accept.get("error_hz")),
+                "L1 accept rate — "
+                + _verdict(
+                    False, "", "not a minimum-bias sample: the 750 kHz check does not apply"
+                ),
+            )
+        )
+    elif accept.get("rate_hz") is not None:
         ok = accept["rate_hz"] <= limit
         cards.append(
             (
@@ -107,7 +120,13 @@ def _cards(summary: Summary) -> str:
             )
         )
     if rates.get("deadtime_fraction") is not None:
-        cards.append((f"{100 * rates['deadtime_fraction']:.3g} %", "deadtime from trigger rules"))
+        cards.append(
+            (
+                f"{100 * rates['deadtime_fraction']:.3g} %",
+                "deadtime from trigger rules"
+                + ("" if unbiased else " — " + _verdict(False, "", "meaningless here")),
+            )
+        )
     series = (summary.get("rate_vs_pileup") or {}).get("series") or {}
     for name, points in list(series.items())[:1]:
         fit = points.get("fit") or {}
@@ -155,9 +174,25 @@ def _run_table(summary: Summary) -> str:
         ("signal inputs", ", ".join(map(str, inputs.get("signals") or [])) or "none"),
         ("menu", inputs.get("menu")),
         ("pile-up", inputs.get("pileup")),
+        (
+            "minimum bias",
+            None
+            if inputs.get("minimum_bias") is None
+            else ("yes" if inputs["minimum_bias"] else "no")
+            + (f" ({inputs['minimum_bias_reason']})" if inputs.get("minimum_bias_reason") else ""),
+        ),
         ("filling scheme", inputs.get("scheme")),
         ("bunch crossings replayed", _number(norm.get("n_bx"))),
-        ("colliding bunch crossings", _number(norm.get("n_colliding_bx"))),
+        (
+            "bunch crossings in every rate",
+            f"{_number(norm.get('n_colliding_bx'))} (colliding BX holding an input event)"
+            + (
+                f"; {_number(norm['n_colliding_slots'] - norm['n_colliding_bx'])} empty "
+                "colliding slots completing the last orbit are not counted"
+                if (norm.get("n_colliding_slots") or 0) > (norm.get("n_colliding_bx") or 0)
+                else ""
+            ),
+        ),
         ("orbits", _number(norm.get("n_orbits"))),
         (
             "rate normalisation",
@@ -175,6 +210,15 @@ def _run_table(summary: Summary) -> str:
         ),
     ]
     return _table(None, [(_e(k), _e(v)) for k, v in rows if v is not None], set())
+
+
+def _bias_note(summary: Summary) -> str:
+    """A warning above the rates when the input is not minimum bias (empty otherwise)."""
+    rates = summary.get("rates") or {}
+    if rates.get("minimum_bias", True):
+        return ""
+    note = rates.get("note") or "the input is not a minimum-bias sample"
+    return f"<p class='warning'><strong>Not minimum bias.</strong> {_e(note)}.</p>"
 
 
 def _rates_table(summary: Summary) -> str:
@@ -240,14 +284,13 @@ def _target_table(summary: Summary) -> str:
             _e(f"{_number(entry.get('threshold'))} {entry.get('unit') or ''}")
             if entry.get("found", True)
             else _verdict(False, "", "none"),
-            _e(format_rate(entry.get("rate_hz")))
-            if entry.get("found", True)
-            else _e(entry.get("note") or "the sample cannot resolve this rate"),
+            _e(format_rate(entry.get("rate_hz")) if entry.get("found", True) else "—"),
+            _e(entry.get("note") or ""),
         )
         for entry in entries
     ]
     return "<h3>Thresholds for a target rate</h3>" + _table(
-        ["seed", "target rate", "threshold", "rate at that threshold"], rows, {1, 2, 3}
+        ["seed", "target rate", "threshold", "rate at that threshold", "note"], rows, {1, 2, 3}
     )
 
 
@@ -440,6 +483,7 @@ def render_html(summary: Summary, plots: Sequence[Plot]) -> str:
         "<h2 id='run'>Run</h2>",
         _run_table(summary),
         "<h2 id='rates'>Rates</h2>",
+        _bias_note(summary),
         _rates_table(summary),
         _target_table(summary),
         _overlap_table(summary),

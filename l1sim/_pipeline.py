@@ -69,6 +69,9 @@ class Job:
     command: str = "l1sim"
     #: how the pile-up is described in the report (defaults to the value)
     pileup_label: str | None = None
+    #: the background is an unbiased sample of collisions (None: infer, see
+    #: :func:`minimum_bias`)
+    minimum_bias: bool | None = None
 
 
 def demo_job(*, max_bx: int | None = None, random_seed: int = 2026) -> Job:
@@ -145,17 +148,77 @@ def _label(spec: str) -> str:
     return Path(spec).stem
 
 
+#: synthetic processes that are unbiased samples of collisions
+_MINIMUM_BIAS_PROCESSES = ("background", "minbias")
+
+
+def minimum_bias(job: Job) -> tuple[bool, str]:
+    """Whether the job's background is a minimum-bias sample, and why l1sim thinks so.
+
+    Only then do the L1 accept rate, the deadtime and the 750 kHz check describe
+    the collisions the trigger would see. A file cannot say whether it was
+    selected by a trigger (the CMS tutorial files are muon-triggered), so a file is
+    minimum bias only when the user declares it (``--minimum-bias``); the
+    synthetic ``background`` and ``minbias`` processes are minimum bias by
+    construction.
+    """
+    if job.minimum_bias is not None:
+        return job.minimum_bias, (
+            "declared with --minimum-bias" if job.minimum_bias else "declared not minimum bias"
+        )
+    synthetic = [
+        spec.startswith("synthetic:") and _label(spec) in _MINIMUM_BIAS_PROCESSES
+        for spec in job.background
+    ]
+    if all(synthetic):
+        return True, "synthetic minimum-bias background"
+    return False, (
+        "not declared minimum bias: a file does not say whether a trigger selected its "
+        "events; pass --minimum-bias for an unbiased (zero- or minimum-bias) sample"
+    )
+
+
+def _refuse_own_pileup(
+    stream: Iterable[streams.EventBatch], label: str, mu_text: str
+) -> Iterator[streams.EventBatch]:
+    """``stream`` unchanged; a UserError at the first event that carries its own pile-up.
+
+    The overlay leaves such events unchanged (their objects were reconstructed with
+    their own pile-up), so ``--pileup`` would apply to nothing but a report line.
+    """
+    for batch in stream:
+        own = streams.pileup.carries_pileup(batch)
+        if own.any():
+            index = int(np.flatnonzero(own)[0])
+            true_mu = float(batch.true_interactions[index])
+            what = (
+                f"μ = {true_mu:g} interactions, like NanoAOD's Pileup_nTrueInt"
+                if np.isfinite(true_mu)
+                else f"{int(batch.n_vertices[index])} reconstructed vertices, like "
+                "NPrimaryVertices or PV_npvs"
+            )
+            raise UserError(
+                f"{label}: event {int(batch.event_id[index])} carries its own pile-up ({what}); "
+                f"--pileup {mu_text} cannot be overlaid on it. Run without --pileup to use "
+                "the input's own pile-up"
+            )
+        yield batch
+
+
 def _bx_stream(
     job: Job,
     source: Iterable[streams.EventBatch],
     scheme: FillingScheme,
     salt: int,
     max_bx: int | None,
+    label: str,
 ) -> Iterator[streams.EventBatch]:
     """Events laid on the bunch clock, with pile-up overlaid when asked."""
     placed = streams.timeline.place(source, scheme, max_bx=max_bx)
     if job.pileup is None:
         return placed
+    mu_text = f"{job.pileup:g}" if isinstance(job.pileup, float | int) else "(a profile)"
+    placed = _refuse_own_pileup(placed, label, mu_text)
     minimum_bias = streams.synthetic.generate(
         "minbias", 100_000, seed=job.random_seed + 999_983 + salt
     )
@@ -192,7 +255,10 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
     show = progress and sys.stderr.isatty()
     say(f"replaying {', '.join(job.background)} through menu {menu.name!r}")
     stream = _with_progress(
-        _bx_stream(job, background, scheme, 0, job.max_bx), "replay", job.max_bx, show
+        _bx_stream(job, background, scheme, 0, job.max_bx, ", ".join(job.background)),
+        "replay",
+        job.max_bx,
+        show,
     )
     started = time.perf_counter()
     try:
@@ -217,7 +283,10 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
     signals: dict[str, DecisionBatch] = {}
     for index, (name, source) in enumerate(signal_sources.items(), start=1):
         signal_stream = _with_progress(
-            _bx_stream(job, source, scheme, index, None), f"signal {name}", None, show
+            _bx_stream(job, source, scheme, index, None, f"signal {name}"),
+            f"signal {name}",
+            None,
+            show,
         )
         try:
             parts = list(emulator.run(signal_stream, menu))
@@ -322,8 +391,19 @@ def build_summary(
     """The summary.json content of a replay (see :mod:`l1sim._summary` for the keys)."""
     n_colliding = scheme.n_colliding
     timing = timing_report(menu)
+    is_minimum_bias, minimum_bias_reason = minimum_bias(job)
+    mu = (
+        None
+        if job.pileup is None
+        else streams.pileup.mean_interactions(job.pileup, decisions.orbit, decisions.bx)
+    )
     core = analysis.summarize(
-        decisions, n_colliding=n_colliding, timing=timing, pileup_target=job.target_mu
+        decisions,
+        n_colliding=n_colliding,
+        timing=timing,
+        pileup_target=job.target_mu,
+        mu=mu,
+        minimum_bias=is_minimum_bias,
     )
     metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
     counted = analysis.collision_mask(decisions)
@@ -360,8 +440,9 @@ def build_summary(
             "background": job.background,
             "signals": job.signals,
             "menu": str(job.menu_path) if job.menu_path else f"built-in default ({menu.name})",
-            "pileup": job.pileup_label
-            or (f"Poisson μ = {job.pileup:g}" if isinstance(job.pileup, float) else "as in input"),
+            "pileup": _pileup_text(job, core.get("pileup")),
+            "minimum_bias": is_minimum_bias,
+            "minimum_bias_reason": minimum_bias_reason,
             "scheme": f"{scheme.name} ({n_colliding} colliding bunches)",
             "max_bx": job.max_bx,
         },
@@ -379,6 +460,9 @@ def build_summary(
             "l1_accept": _rate_entry(accepts["l1a"]),
             "limit_hz": MAX_L1_RATE_HZ,
             "deadtime_fraction": accepts["deadtime_fraction"],
+            "minimum_bias": is_minimum_bias,
+            "within_limit": accepts["within_limit"],
+            "note": accepts.get("note"),
         },
         "overlap": {
             "seeds": list(decisions.seed_names),
@@ -476,6 +560,22 @@ def _rate_entry(rate: dict[str, Any]) -> dict[str, Any]:
         "rate_hz": rate["rate_hz"],
         "error_hz": rate["rate_err_hz"],
     }
+
+
+def _pileup_text(job: Job, pileup: dict[str, Any] | None) -> str:
+    """What pile-up the replay had, for the report: only what was applied."""
+    if job.pileup is not None:
+        if job.pileup_label:
+            return job.pileup_label
+        if isinstance(job.pileup, float | int):
+            return f"Poisson μ = {job.pileup:g} overlaid on every colliding BX"
+        return "overlaid from a μ profile"
+    variable = (pileup or {}).get("variable")
+    if variable == "true_interactions":
+        return "as in the input (mean interactions per BX, e.g. Pileup_nTrueInt)"
+    if variable == "n_vertices":
+        return "as in the input (reconstructed vertices only: μ unknown)"
+    return "none"
 
 
 #: axis label of each pile-up variable of :func:`emulator.analysis.pileup_section`

@@ -202,7 +202,7 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
         else "Rate versus reconstructed vertices"
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")
     return figure
 
 

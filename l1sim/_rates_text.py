@@ -18,12 +18,18 @@ from streams.timeline import DEFAULT_N_COLLIDING
 
 
 def rates_text(
-    path: Path, *, seeds: list[str], target_rates: list[float], n_colliding: int | None = None
+    path: Path,
+    *,
+    seeds: list[str],
+    target_rates: list[float],
+    n_colliding: int | None = None,
+    minimum_bias: bool | None = None,
 ) -> str:
     """A plain-text rate table of a decisions file, plus thresholds for target rates.
 
     ``n_colliding`` (colliding bunches of the filling scheme the run used) normalises
-    the rates; without it, the default scheme's 2760.
+    the rates; without it, the default scheme's 2760. ``minimum_bias`` False (from
+    the run's summary) adds why the L1 accept rate and deadtime mean nothing here.
     """
     try:
         decisions = read_decisions(path)
@@ -58,6 +64,8 @@ def rates_text(
     lines.append(f"{'total (OR)':<{width}}  {'':>12}  {_khz(result['total']):>18}")
     lines.append(f"{'L1 accept':<{width}}  {'':>12}  {_khz(accepts['l1a']):>18}")
     lines.append(f"deadtime from trigger rules: {100 * accepts['deadtime_fraction']:.3g} %")
+    if minimum_bias is False:
+        lines.append(f"note: {analysis.NOT_MINIMUM_BIAS}")
     for name, target in zip(seeds, target_rates, strict=False):
         unit = unit_of(metas[name].get("kind", ""))
         unit_suffix = f" {unit}" if unit else ""

@@ -7,7 +7,10 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
 - ``schema`` (required, int), ``l1sim_version``, ``created`` (ISO time),
   ``command`` (how the run was invoked).
 - ``inputs``: ``background`` (list of str), ``signals`` (list of str), ``menu``,
-  ``pileup``, ``scheme``, ``max_bx``.
+  ``pileup`` (only what was applied: an overlay, the input's own, or none),
+  ``minimum_bias`` (bool) and ``minimum_bias_reason`` (declared with
+  ``--minimum-bias``, synthetic minimum-bias background, or not declared),
+  ``scheme``, ``max_bx``.
 - ``normalisation``: ``revolution_hz``, ``colliding_bunches``, ``n_bx``,
   ``n_colliding_bx`` (the BX every rate counts: colliding BX holding an input
   event, :func:`emulator.analysis.collision_mask`), ``n_colliding_slots``
@@ -16,7 +19,9 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
 - ``rates`` (required): ``seeds`` — list of ``{name, kind, threshold, unit,
   prescale, masked, count, rate_hz, error_hz, pure_rate_hz, pure_error_hz}``;
   ``total`` and ``l1_accept`` — ``{count, rate_hz, error_hz}``; ``limit_hz``;
-  ``deadtime_fraction``.
+  ``deadtime_fraction`` (over the counted BX); ``minimum_bias``; ``within_limit``
+  (null when not minimum bias) and ``note`` (why the accept budget means nothing
+  on a sample that is not minimum bias).
 - ``overlap``: ``{seeds: [...], rate_hz: [[...]]}`` (diagonal = seed rate).
 - ``thresholds_for_target``: list of ``{seed, target_rate_hz, found, threshold,
   unit, rate_hz, note}``; when the sample cannot resolve the target (``found``

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from l1sim import __version__, _cosim_cmd
+from l1sim import __version__, _cosim_cmd, _firmware_cmd
 from l1sim._errors import UserError
 
 _EPILOG = """\
@@ -149,7 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative_float,
         default=None,
         metavar="MU",
-        help="overlay Poisson(MU) synthetic minimum-bias interactions on each colliding BX",
+        help="overlay Poisson(MU) synthetic minimum-bias interactions on each colliding BX "
+        "(refused for inputs whose events carry their own pile-up)",
+    )
+    run.add_argument(
+        "--minimum-bias",
+        action="store_true",
+        default=None,
+        help="the inputs are an unbiased (zero- or minimum-bias) sample: only then are the "
+        "L1 accept rate, deadtime and 750 kHz check meaningful (synthetic background is "
+        "minimum bias by construction; files are not unless declared)",
     )
     run.add_argument(
         "--scheme",
@@ -221,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("directory", type=Path, metavar="DIR")
     _cosim_cmd.add_parser(commands, [verbosity], _positive_int, _non_negative_float)
+    _firmware_cmd.add_parser(commands, [verbosity, overwrite], _positive_float)
     return parser
 
 
@@ -228,6 +238,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     """Run the chosen subcommand (imports the heavy modules only when needed)."""
     if args.command == "cosim":
         return _cosim_cmd.run(args)
+    if args.command == "firmware":
+        return _firmware_cmd.run(args)
     from l1sim import _commands  # noqa: PLC0415  (keeps --help and --version fast)
 
     if args.command == "demo":
@@ -247,6 +259,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             random_seed=args.random_seed,
             argv=args.argv,
             force=args.force,
+            minimum_bias=args.minimum_bias,
         )
     if args.command == "rates":
         if len(args.target_rate) > 1 and len(args.target_rate) != len(args.seed):

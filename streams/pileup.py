@@ -29,7 +29,14 @@ from ._kernels import overlay_records
 from .slots import ADC2021
 from .timeline import BX_PER_ORBIT, REVOLUTION_HZ
 
-__all__ = ["DEFAULT_MAX_OBJECTS", "LevellingProfile", "MuSpec", "overlay"]
+__all__ = [
+    "DEFAULT_MAX_OBJECTS",
+    "LevellingProfile",
+    "MuSpec",
+    "carries_pileup",
+    "mean_interactions",
+    "overlay",
+]
 
 #: objects kept per collection after merging: the ADC2021 slot counts, 4 taus
 DEFAULT_MAX_OBJECTS: dict[str, int] = {
@@ -95,12 +102,21 @@ MuSpec = (
 )
 
 
-def _mu_per_record(mu: MuSpec, batch: EventBatch) -> NDArray[np.float64]:
-    n = len(batch)
+def mean_interactions(mu: MuSpec, orbit: ArrayLike, bx: ArrayLike) -> NDArray[np.float64]:
+    """The Poisson mean μ that :func:`overlay` draws from, at each (orbit, bx).
+
+    ``true_interactions`` of an overlaid record is the number drawn (plus one for a
+    hard scatter); this is the mean of that draw — the pile-up μ of the bunch,
+    as NanoAOD's ``Pileup_nTrueInt`` is — so that rates can be binned in μ after
+    the replay from the decisions' orbit and bx alone.
+    """
+    orbits = np.asarray(orbit, np.int64)
+    bxs = np.asarray(bx, np.int32)
+    n = orbits.shape[0]
     if isinstance(mu, LevellingProfile):
-        values = mu.mu(batch.orbit)
+        values = mu.mu(orbits)
     elif callable(mu):
-        values = np.broadcast_to(np.asarray(mu(batch.orbit, batch.bx), np.float64), (n,))
+        values = np.broadcast_to(np.asarray(mu(orbits, bxs), np.float64), (n,))
     elif np.ndim(mu) == 0:
         values = np.full(n, float(mu), np.float64)  # type: ignore[arg-type]
     else:
@@ -109,12 +125,28 @@ def _mu_per_record(mu: MuSpec, batch: EventBatch) -> NDArray[np.float64]:
             raise StreamError(
                 f"mu per BX must have {BX_PER_ORBIT} values, got shape {per_bx.shape}"
             )
-        if (batch.bx < 0).any():
+        if (bxs < 0).any():
             raise StreamError("mu per BX needs placed records (streams.timeline.place first)")
-        values = per_bx[batch.bx]
+        values = per_bx[bxs]
     if not np.isfinite(values).all() or (values < 0).any():
         raise StreamError("mu must be finite and >= 0")
-    return values
+    return np.asarray(values, np.float64)
+
+
+def _mu_per_record(mu: MuSpec, batch: EventBatch) -> NDArray[np.float64]:
+    return mean_interactions(mu, batch.orbit, batch.bx)
+
+
+def carries_pileup(batch: EventBatch) -> NDArray[np.bool_]:
+    """Records holding an input event that already knows its pile-up.
+
+    A known ``true_interactions`` (e.g. NanoAOD ``Pileup_nTrueInt``) or
+    ``n_vertices`` (e.g. the tutorial's ``NPrimaryVertices``) means the event was
+    simulated or recorded with pile-up: :func:`overlay` leaves such records unchanged.
+    """
+    known = np.isfinite(batch.true_interactions) | (batch.n_vertices >= 0)
+    mask: NDArray[np.bool_] = (np.asarray(batch.event_id) >= 0) & known
+    return mask
 
 
 @dataclass(frozen=True)

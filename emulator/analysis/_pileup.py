@@ -53,6 +53,8 @@ __all__ = [
 BAD_FIT_PROBABILITY = 0.01
 #: a target above this factor times the highest fitted μ is "far beyond the fitted range"
 FAR_BEYOND_FACTOR = 1.25
+#: a target within this factor of the fitted range is not worth a note
+NEAR_FACTOR = 1.05
 
 
 class PileupModel(StrEnum):
@@ -240,7 +242,8 @@ def extrapolate_rate(fit: dict[str, Any], mu_target: float) -> dict[str, Any]:
     Returns ``mu``, ``rate_hz`` and ``rate_err_hz`` — both ``None`` when the fit is
     negative there (a rate never is) —, ``negative``, ``far_beyond`` (target above
     :data:`FAR_BEYOND_FACTOR` x the highest fitted μ, or below the lowest / that
-    factor), ``bad_fit`` and ``notes`` (sentences for a reader).
+    factor), ``bad_fit`` and ``notes`` (sentences for a reader; a target outside the
+    fitted range by more than :data:`NEAR_FACTOR` is noted too).
     """
     covariance = np.asarray(fit["covariance"], np.float64)
     jacobian = _design_row(np.array([float(mu_target)]), covariance.shape[0])[0]
@@ -254,7 +257,7 @@ def extrapolate_rate(fit: dict[str, Any], mu_target: float) -> dict[str, Any]:
             f"μ = {mu_target:g} is far beyond the fitted range (μ = {low:.3g} to {high:.3g}): "
             "the extrapolation assumes the model holds there"
         )
-    elif not low <= mu_target <= high:
+    elif not low / NEAR_FACTOR <= mu_target <= NEAR_FACTOR * high:
         notes.append(f"μ = {mu_target:g} is outside the fitted range (μ = {low:.3g} to {high:.3g})")
     negative = bool(value < 0)
     if negative:

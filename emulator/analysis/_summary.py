@@ -257,7 +257,8 @@ def pileup_section(
     ``n_vertices``; ``None`` when the input knows no pile-up. Both models of
     :func:`fit_pileup_models` are tried. ``extrapolation`` (to μ = ``target``) is
     given for a μ variable only — reconstructed vertices are not μ. ``curve`` holds
-    the fit and its band from 0 to the target (or the highest bin) for plots;
+    the fit and its band from 0 to the target (to the highest bin when nothing is
+    extrapolated) for plots;
     ``notes`` collects what a reader should distrust (bad fit, far extrapolation,
     negative fit, vertices, a sample that is not minimum bias).
     """
@@ -282,6 +283,7 @@ def pileup_section(
         fit = fit_pileup_models(binned["mu_mean"], binned["rate_hz"], binned["rate_err_hz"])
     except (ValueError, np.linalg.LinAlgError) as exc:
         section["fit_error"] = str(exc)
+        section["notes"].append(f"no fit: {exc}")
         return section
     section["fit"] = fit
     top = max(binned["mu_mean"])
@@ -293,6 +295,7 @@ def pileup_section(
     else:
         section["extrapolation"] = extrapolate_rate(fit, target)
         section["notes"] += section["extrapolation"]["notes"]
-        top = max(top, target)
+        if section["extrapolation"]["rate_hz"] is not None:
+            top = max(top, target)
     section["curve"] = fit_curve(fit, np.linspace(0.0, top * 1.02, curve_points))
     return section
