@@ -5,6 +5,7 @@ package (``emulator/menus/default.yaml``). Both validate everything and raise
 :class:`MenuError` naming the file, the seed and the field.
 """
 
+from emulator.menu._expr import And, Expr, Not, Or, Ref, format_expression, parse_expression
 from emulator.menu._load import default_menu, load_menu, menu_from_dict
 from emulator.menu._model import (
     COLLECTIONS,
@@ -12,7 +13,10 @@ from emulator.menu._model import (
     ETAPHI_LSB,
     NN_SCORES,
     NO_CANDIDATE,
+    ChargeCorrelation,
+    Condition,
     HardwareTypes,
+    Leg,
     Menu,
     MenuError,
     NNSpec,
@@ -30,17 +34,27 @@ __all__ = [
     "ETAPHI_LSB",
     "NN_SCORES",
     "NO_CANDIDATE",
+    "And",
+    "ChargeCorrelation",
+    "Condition",
+    "Expr",
     "HardwareTypes",
+    "Leg",
     "Menu",
     "MenuError",
     "NNSpec",
+    "Not",
+    "Or",
     "PairCuts",
+    "Ref",
     "Seed",
     "SeedKind",
     "as_fixed",
     "default_menu",
+    "format_expression",
     "load_menu",
     "menu_from_dict",
+    "parse_expression",
     "raw_at_least",
     "raw_at_most",
     "resolve_nn_seed",

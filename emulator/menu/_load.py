@@ -7,17 +7,34 @@ the field, because menus are edited by hand and a vague error costs an afternoon
 from __future__ import annotations
 
 import itertools
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
-from emulator.fixed import FixedType
+from emulator.menu._expr import Ref
+from emulator.menu._fields import (
+    _MAX_ANGLE_BITS,
+    _MAX_PT_BITS,
+    _MAX_QUALITY_BITS,
+    Where,
+    _boolean,
+    _clock,
+    _collection,
+    _count,
+    _fixed_type,
+    _leg_thresholds,
+    _non_negative,
+    _number,
+    _pair,
+    _positive,
+    _positive_count,
+    _prescale,
+)
 from emulator.menu._model import (
     COLLECTIONS,
     NN_SCORES,
@@ -25,12 +42,12 @@ from emulator.menu._model import (
     Menu,
     MenuError,
     NNSpec,
-    PairCuts,
     Seed,
     SeedKind,
 )
 from emulator.menu._nn import resolve_nn_seed
-from emulator.rules import CMS_RULES, TriggerRule, prescale_factor_x100
+from emulator.menu._yaml_conditions import EXTENDED_FIELDS, expression_seed, plain_condition
+from emulator.rules import CMS_RULES, TriggerRule
 from streams.slots import ADC2021, FIELDS, SlotLayout
 
 __all__ = ["default_menu", "load_menu", "menu_from_dict"]
@@ -54,6 +71,7 @@ _KIND_FIELDS = {
     "objects": {"collection", "pt", "eta_max", "min_quality", "pair"},
     "ht": {"collection", "object_pt", "eta_max", "threshold"},
     "met": {"collections", "collection", "object_pt", "eta_max", "source", "threshold"},
+    "expression": {"expression", "conditions"},
     "nn": {
         "model",
         "score",
@@ -68,7 +86,6 @@ _KIND_FIELDS = {
         "inputs",
     },
 }
-_PAIR_FIELDS = {f"{q}_{b}" for q in ("dr", "deta", "dphi", "mass") for b in ("min", "max")}
 _TOP_FIELDS = {
     "name",
     "hardware",
@@ -91,122 +108,8 @@ _HARDWARE_FIELDS = {
 _INPUT_FIELDS = {"met", "slots", "fields", "constant_fraction_bits"}
 _DEFAULT_FIELDS = {"latency", "clock_mhz", "ii", "prescale"}
 
-T = TypeVar("T")
 
-
-class _Where:
-    """Formats error locations: ``file: seed 'X': field 'y': message``."""
-
-    def __init__(self, source: str, seed: str | None = None) -> None:
-        self.source = source
-        self.seed = seed
-
-    def error(self, field: str, message: str) -> MenuError:
-        seed = f"seed {self.seed!r}: " if self.seed is not None else ""
-        return MenuError(f"{self.source}: {seed}field {field!r}: {message}")
-
-    def get(
-        self, data: Mapping[str, Any], field: str, convert: Callable[[Any], T], default: T
-    ) -> T:
-        if field not in data or data[field] is None:
-            return default
-        try:
-            return convert(data[field])
-        except MenuError:
-            raise
-        except (TypeError, ValueError) as exc:
-            raise self.error(field, f"{data[field]!r} is not valid ({exc})") from None
-
-    def check_fields(self, data: Mapping[str, Any], allowed: set[str], what: str) -> None:
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise self.error(unknown[0], f"unknown {what} field; allowed: {sorted(allowed)}")
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError("expected a number")
-    if not math.isfinite(value):
-        raise ValueError("expected a finite number")
-    return float(value)
-
-
-def _non_negative(value: Any) -> float:
-    number = _number(value)
-    if number < 0:
-        raise ValueError("expected a number >= 0")
-    return number
-
-
-def _positive(value: Any) -> float:
-    number = _number(value)
-    if number <= 0:
-        raise ValueError("expected a number > 0")
-    return number
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("expected an integer")
-    if value < 0:
-        raise ValueError("expected an integer >= 0")
-    return value
-
-
-def _positive_count(value: Any) -> int:
-    count = _count(value)
-    if count < 1:
-        raise ValueError("expected an integer >= 1")
-    return count
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("expected true or false")
-    return value
-
-
-def _fixed_type(value: Any) -> FixedType:
-    if not isinstance(value, str):
-        raise TypeError("expected a type such as 'ap_ufixed<14,12,AP_TRN,AP_SAT>'")
-    return FixedType.parse(value)
-
-
-#: largest prescale: the global trigger's prescale counters are 32-bit
-_MAX_PRESCALE = float(2**32 - 1)
-#: clock range accepted for a seed's timing [MHz]
-_CLOCK_RANGE = (1.0e-3, 1.0e5)
-#: widest η/φ type: the lookup tables hold one entry per count (2^16 entries)
-_MAX_ANGLE_BITS = 16
-#: widest quality word: the quality sets are tables with one entry per value
-_MAX_QUALITY_BITS = 16
-#: widest pT type: m² = 2·pT·pT·cosh-table value must stay inside int64
-_MAX_PT_BITS = 15
-
-
-def _prescale(value: Any) -> float:
-    number = _number(value)
-    prescale_factor_x100(number)  # raises ValueError with the reason
-    if number > _MAX_PRESCALE:
-        raise ValueError(f"expected at most {_MAX_PRESCALE:.0f} (32-bit prescale counters)")
-    return number
-
-
-def _clock(value: Any) -> float:
-    number = _positive(value)
-    low, high = _CLOCK_RANGE
-    if not low <= number <= high:
-        raise ValueError(f"expected a clock between {low:g} and {high:g} MHz")
-    return number
-
-
-def _collection(value: Any) -> str:
-    if value not in COLLECTIONS:
-        raise ValueError(f"expected one of {list(COLLECTIONS)}")
-    return str(value)
-
-
-def _hardware(data: Any, where: _Where) -> HardwareTypes:
+def _hardware(data: Any, where: Where) -> HardwareTypes:
     if data is None:
         return HardwareTypes()
     if not isinstance(data, Mapping):
@@ -256,7 +159,7 @@ def _hardware(data: Any, where: _Where) -> HardwareTypes:
     return hardware
 
 
-def _slots(data: Any, where: _Where) -> tuple[tuple[str, int], ...]:
+def _slots(data: Any, where: Where) -> tuple[tuple[str, int], ...]:
     """``slots: N`` (every collection) or ``slots: {jet: 12, muon: 8, ...}`` (others: 12)."""
     default = HardwareTypes().slots
     if data is None:
@@ -269,7 +172,7 @@ def _slots(data: Any, where: _Where) -> tuple[tuple[str, int], ...]:
     return tuple((c, count) for c, _ in default)
 
 
-def _input_layout(data: Any, where: _Where) -> tuple[SlotLayout, int | None]:
+def _input_layout(data: Any, where: Where) -> tuple[SlotLayout, int | None]:
     """A network seed's ``inputs``: ``ADC2021`` or {met, slots, fields, constant_fraction_bits}."""
     if data is None or data == "ADC2021":
         return ADC2021, None
@@ -300,7 +203,7 @@ def _input_layout(data: Any, where: _Where) -> tuple[SlotLayout, int | None]:
     return SlotLayout("custom", blocks, met=met, fields=tuple(fields)), bits
 
 
-def _rules(data: Any, where: _Where) -> tuple[TriggerRule, ...]:
+def _rules(data: Any, where: Where) -> tuple[TriggerRule, ...]:
     if data is None or data == "cms":
         return CMS_RULES
     if not isinstance(data, list):
@@ -316,55 +219,33 @@ def _rules(data: Any, where: _Where) -> tuple[TriggerRule, ...]:
     return tuple(rules)
 
 
-def _pair(data: Any, where: _Where) -> PairCuts | None:
-    if data is None:
-        return None
-    if not isinstance(data, Mapping):
-        raise where.error("pair", "expected a mapping such as {dr_min: 0.2, mass_max: 150}")
-    where.check_fields(data, _PAIR_FIELDS, "pair")
-    values = {name: where.get(data, name, _non_negative, None) for name in _PAIR_FIELDS}
-    cuts = PairCuts(**values)
-    for quantity in ("dr", "deta", "dphi", "mass"):
-        low, high = values[f"{quantity}_min"], values[f"{quantity}_max"]
-        if low is not None and high is not None and low > high:
-            raise where.error(f"pair.{quantity}_min", f"{low} is above {quantity}_max {high}")
-    return None if cuts.is_empty() else cuts
-
-
-def _leg_thresholds(
-    data: Mapping[str, Any], kind_text: str, multiplicity: int, where: _Where
-) -> tuple[float, ...]:
-    """The ``pt`` field: one number per leg; missing or null legs are errors, not 0 GeV."""
-    if "pt" not in data or data["pt"] is None:
-        raise where.error("pt", f"missing: a {kind_text} seed needs {multiplicity} pT threshold(s)")
-    pts = data["pt"] if isinstance(data["pt"], list) else [data["pt"]]
-    if len(pts) != multiplicity:
-        raise where.error("pt", f"a {kind_text} seed needs {multiplicity} pT threshold(s)")
-    for k, p in enumerate(pts):
-        if p is None:
-            raise where.error(f"pt[{k}]", "is null: give the leg's threshold in GeV")
-    return tuple(where.get({"pt": p}, "pt", _non_negative, 0.0) for p in pts)
-
-
 def _seed(
     data: Any, index: int, defaults: Mapping[str, Any], base: Path | None, source: str
 ) -> Seed:
-    where = _Where(source, None)
+    where = Where(source, None)
     if not isinstance(data, Mapping):
         raise where.error(f"seeds[{index}]", "expected a mapping with at least name and kind")
     name = data.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise where.error(f"seeds[{index}].name", f"{name!r} is not a valid seed name")
-    where = _Where(source, name)
+    where = Where(source, name)
     kind_text = data.get("kind")
     if kind_text in _MULTIPLICITY:
         kind_group = "objects"
-    elif kind_text in ("ht", "met", "nn"):
+    elif kind_text in ("ht", "met", "nn", "expression"):
         kind_group = str(kind_text)
     else:
-        allowed = [*_MULTIPLICITY, "ht", "met", "nn"]
+        allowed = [*_MULTIPLICITY, "ht", "met", "nn", "expression"]
         raise where.error("kind", f"{kind_text!r} is not one of {allowed}")
-    where.check_fields(data, _COMMON_FIELDS | _KIND_FIELDS[kind_group], f"{kind_text}-seed")
+    extended = kind_group == "objects" and bool(EXTENDED_FIELDS & set(data))
+    allowed_fields = _COMMON_FIELDS | _KIND_FIELDS[kind_group]
+    where.check_fields(
+        data, allowed_fields | (EXTENDED_FIELDS if extended else set()), f"{kind_text}-seed"
+    )
+    if (extended or kind_group == "expression") and "threshold_raw" in data:
+        raise where.error(
+            "threshold_raw", "not available for seeds with conditions: give the thresholds in GeV"
+        )
 
     common: dict[str, Any] = {
         "name": name,
@@ -376,6 +257,19 @@ def _seed(
         "initiation_interval": where.get(data, "ii", _positive_count, defaults["ii"]),
         "threshold_raw_override": where.get(data, "threshold_raw", _count, None),
     }
+    if kind_group == "expression":
+        return expression_seed(
+            data,
+            common,
+            where,
+            lambda inner: _seed(inner, index, defaults, base, source),
+        )
+    if extended:
+        cut = {k: v for k, v in data.items() if k == "kind" or k not in _COMMON_FIELDS}
+        condition = plain_condition("cut", cut, "", where)
+        return Seed(
+            kind=SeedKind.EXPRESSION, expression=Ref("cut"), conditions=(condition,), **common
+        )
     eta_max = where.get(data, "eta_max", _non_negative, None)
     if kind_group == "objects":
         multiplicity = _MULTIPLICITY[str(kind_text)]
@@ -463,6 +357,21 @@ def _seed(
     return Seed(kind=SeedKind.NN, nn=spec, threshold=threshold, **common)
 
 
+def _resolve_models(seed: Seed, source: str) -> Seed:
+    """Open the networks of an NN seed or of an expression seed's network conditions."""
+    if seed.kind is SeedKind.NN:
+        return resolve_nn_seed(seed, source)
+    if seed.kind is not SeedKind.EXPRESSION:
+        return seed
+    conditions = tuple(
+        replace(c, seed=resolve_nn_seed(c.seed, source))
+        if c.seed is not None and c.seed.kind is SeedKind.NN
+        else c
+        for c in seed.conditions
+    )
+    return replace(seed, conditions=conditions)
+
+
 def menu_from_dict(
     data: Any, *, source: str = "<menu>", base: Path | None = None, resolve_models: bool = True
 ) -> Menu:
@@ -472,7 +381,7 @@ def menu_from_dict(
     against the seed (input size, output element) and kept in the seed's
     :class:`NNSpec` with the score type; a missing file is a :class:`MenuError`.
     """
-    where = _Where(source)
+    where = Where(source)
     if not isinstance(data, Mapping):
         raise MenuError(f"{source}: a menu must be a YAML mapping with a 'seeds' list")
     where.check_fields(data, _TOP_FIELDS, "menu")
@@ -491,9 +400,7 @@ def menu_from_dict(
         raise where.error("seeds", "expected a non-empty list of seeds")
     seeds = [_seed(item, i, defaults, base, source) for i, item in enumerate(seeds_data)]
     if resolve_models:
-        seeds = [
-            resolve_nn_seed(seed, source) if seed.kind is SeedKind.NN else seed for seed in seeds
-        ]
+        seeds = [_resolve_models(seed, source) for seed in seeds]
     name = data.get("name", Path(source).stem)
     hardware = _hardware(data.get("hardware"), where)
     rules = _rules(data.get("trigger_rules"), where)

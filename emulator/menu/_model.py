@@ -17,16 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from emulator.fixed import FixedType
+from emulator.menu._expr import And, Expr, Ref
 from emulator.rules import CMS_RULES, TriggerRule
 from streams.slots import ADC2021, SlotLayout
 
 __all__ = [
     "COLLECTIONS",
+    "DECISION_BIT",
     "DEFAULT_SLOTS",
     "ETAPHI_LSB",
     "NN_SCORES",
     "NO_CANDIDATE",
+    "ChargeCorrelation",
+    "Condition",
     "HardwareTypes",
+    "Leg",
     "Menu",
     "MenuError",
     "NNSpec",
@@ -66,6 +71,62 @@ class SeedKind(StrEnum):
     MET = "met"
     #: neural-network score (anomaly score, CNF norm or tagger output).
     NN = "nn"
+    #: a boolean expression (AND, OR, NOT) over named conditions (object conditions
+    #: with 1-4 legs, energy sums, networks); score: see :attr:`Seed.scan_condition`.
+    EXPRESSION = "expression"
+
+
+class ChargeCorrelation(StrEnum):
+    """Charge relation between the legs of an object condition (unknown charges fail).
+
+    ``like``: all legs have the same charge. ``opposite``: two legs of opposite
+    charge; three legs not all alike; four legs two of each sign (the uGT rules).
+    """
+
+    ANY = "any"
+    LIKE = "like"
+    OPPOSITE = "opposite"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One object of an object condition and its own cuts (physics units).
+
+    ``eta`` / ``phi``: windows ``(lo, hi)`` in rad, inclusive; the object must lie in
+    at least one (no window: no cut). A φ window with ``lo > hi`` wraps through ±π.
+    ``quality`` / ``isolation``: the allowed hardware words (None: no cut).
+    ``charge``: +1 or -1 (0: no cut). Unknown charge or isolation never passes.
+    """
+
+    collection: str
+    pt: float
+    eta: tuple[tuple[float, float], ...] = ()
+    phi: tuple[tuple[float, float], ...] = ()
+    quality: tuple[int, ...] | None = None
+    min_quality: int = 0
+    isolation: tuple[int, ...] | None = None
+    charge: int = 0
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A named condition of an expression seed.
+
+    Either an object condition (``legs``: 1-4 distinct objects, each passing its own
+    leg; ``pair`` cuts between legs 0 and 1; ``charge_correlation``), or an energy sum
+    / network condition (``seed``: a seed of kind HT, MET or NN, its threshold included).
+    """
+
+    name: str
+    legs: tuple[Leg, ...] = ()
+    pair: PairCuts | None = None
+    charge_correlation: ChargeCorrelation = ChargeCorrelation.ANY
+    seed: Seed | None = None
+
+    @property
+    def is_objects(self) -> bool:
+        """Whether this is an object condition (else a sum or network)."""
+        return self.seed is None
 
 
 @dataclass(frozen=True)
@@ -210,11 +271,37 @@ class Seed:
     latency_cycles: int = 1
     clock_mhz: float = 240.0
     initiation_interval: int = 1
+    #: EXPRESSION: the boolean expression over ``conditions`` (emulator.menu._expr)
+    expression: Expr | None = None
+    #: EXPRESSION: the named conditions, in declaration order
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def multiplicity(self) -> int:
         """Number of objects an OBJECTS seed asks for."""
         return len(self.pt_thresholds)
+
+    @property
+    def scan_condition(self) -> int | None:
+        """EXPRESSION seeds: the condition whose score is the seed's score, or None.
+
+        The expression ``C`` or ``C AND rest`` (C the first plain condition of a
+        top-level AND) scores C's score when ``rest`` holds (else -1): for an object
+        condition the pT of its first leg (the other legs fixed), for a sum or network
+        its value; a threshold scan then scans that. Any other expression (a top-level
+        OR or NOT) has no scan variable: its score is the decision bit (ap_uint<1>).
+        """
+        if self.expression is None:
+            return None
+        names = [c.name for c in self.conditions]
+        top = self.expression
+        if isinstance(top, Ref):
+            return names.index(top.name)
+        if isinstance(top, And):
+            for operand in top.operands:
+                if isinstance(operand, Ref):
+                    return names.index(operand.name)
+        return None
 
 
 def raw_at_least(value: float, lsb: float) -> int:
@@ -250,8 +337,77 @@ def _check_object_seed(seed: Seed) -> None:
         raise MenuError(f"seed {seed.name!r}: field 'collection': one of {list(COLLECTIONS)}")
 
 
+#: score type of an expression seed without a scan variable: its decision bit
+DECISION_BIT = FixedType(1, 1, signed=False)
+
+
+def _check_leg(seed: Seed, condition: Condition, k: int, leg: Leg, hardware: HardwareTypes) -> None:
+    where = f"seed {seed.name!r}: condition {condition.name!r}: leg {k}"
+    if leg.collection not in COLLECTIONS:
+        raise MenuError(f"{where}: field 'collection': one of {list(COLLECTIONS)}")
+    if leg.pt < 0 or raw_at_least(leg.pt, _lsb(hardware.pt)) > hardware.pt.max_raw:
+        raise MenuError(
+            f"{where}: field 'pt': {leg.pt:g} GeV is outside the pT type {hardware.pt} "
+            "(the condition would never fire)"
+        )
+    for name, windows in (("eta", leg.eta), ("phi", leg.phi)):
+        for lo, hi in windows:
+            if name == "eta" and lo > hi:
+                raise MenuError(f"{where}: field 'eta': window [{lo:g}, {hi:g}] is empty")
+    if leg.charge not in (-1, 0, 1):
+        raise MenuError(f"{where}: field 'charge': {leg.charge} is not +1 or -1")
+    for name, values in (("quality", leg.quality), ("isolation", leg.isolation)):
+        if values is not None and (not values or min(values) < 0):
+            raise MenuError(f"{where}: field {name!r}: expected a non-empty list of words >= 0")
+
+
+def _resolve_expression(seed: Seed, hardware: HardwareTypes) -> Seed:
+    """Resolve an EXPRESSION seed's sum/network conditions and its score type."""
+    if seed.expression is None or not seed.conditions:
+        raise MenuError(f"seed {seed.name!r}: field 'expression': missing")
+    conditions = []
+    for condition in seed.conditions:
+        if condition.seed is not None:
+            inner = resolve_seed(condition.seed, hardware)
+            conditions.append(replace(condition, seed=inner))
+            continue
+        if not 1 <= len(condition.legs) <= 4:
+            raise MenuError(
+                f"seed {seed.name!r}: condition {condition.name!r}: field 'legs': need 1 to 4 "
+                f"legs, got {len(condition.legs)}"
+            )
+        if condition.pair is not None and len(condition.legs) != 2:
+            raise MenuError(
+                f"seed {seed.name!r}: condition {condition.name!r}: field 'pair': pair "
+                "conditions need two legs"
+            )
+        if condition.charge_correlation is not ChargeCorrelation.ANY and len(condition.legs) < 2:
+            raise MenuError(
+                f"seed {seed.name!r}: condition {condition.name!r}: field "
+                "'charge_correlation': needs two or more legs"
+            )
+        for k, leg in enumerate(condition.legs):
+            _check_leg(seed, condition, k, leg, hardware)
+        conditions.append(condition)
+    resolved = replace(seed, conditions=tuple(conditions))
+    index = resolved.scan_condition
+    if index is None:
+        return replace(resolved, score_type=DECISION_BIT, threshold_raw=1)
+    scanned = resolved.conditions[index]
+    if scanned.seed is not None:
+        assert scanned.seed.score_type is not None
+        assert scanned.seed.threshold_raw is not None
+        score_type, threshold_raw = scanned.seed.score_type, scanned.seed.threshold_raw
+    else:
+        score_type = hardware.pt
+        threshold_raw = raw_at_least(scanned.legs[0].pt, _lsb(hardware.pt))
+    return replace(resolved, score_type=score_type, threshold_raw=threshold_raw)
+
+
 def resolve_seed(seed: Seed, hardware: HardwareTypes) -> Seed:
     """Fill in ``score_type`` and ``threshold_raw`` of a seed from the hardware types."""
+    if seed.kind is SeedKind.EXPRESSION:
+        return _resolve_expression(seed, hardware)
     if seed.kind is SeedKind.OBJECTS:
         _check_object_seed(seed)
         score_type = hardware.pt

@@ -16,6 +16,7 @@ the emulator: fixed < nn < menu < plan < seeds < replay.
 """
 
 from emulator.plan._build import build_plan
+from emulator.plan._conditions import ChargeRule, ConditionPlan, ExpressionPlan, ExprOp, LegPlan
 from emulator.plan._luts import COSH_LIMIT, SeedLuts, build_luts, round_half_away
 from emulator.plan._records import (
     MET_SLOT,
@@ -41,8 +42,13 @@ __all__ = [
     "NO_CANDIDATE",
     "NO_LIMIT",
     "BxSlots",
+    "ChargeRule",
     "CollectionSlots",
+    "ConditionPlan",
+    "ExprOp",
+    "ExpressionPlan",
     "Field",
+    "LegPlan",
     "MenuPlan",
     "NNScore",
     "NetworkInput",

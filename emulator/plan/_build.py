@@ -16,6 +16,8 @@ import numpy as np
 from emulator.fixed import FixedType
 from emulator.menu import (
     COLLECTIONS,
+    Condition,
+    Leg,
     Menu,
     MenuError,
     PairCuts,
@@ -25,6 +27,8 @@ from emulator.menu import (
     raw_at_least,
     raw_at_most,
 )
+from emulator.menu._expr import And, Expr, Not, Or, Ref
+from emulator.plan._conditions import ChargeRule, ConditionPlan, ExpressionPlan, ExprOp, LegPlan
 from emulator.plan._luts import COSH_LIMIT, SeedLuts, build_luts, round_half_away
 from emulator.plan._records import (
     MET_SLOT,
@@ -172,8 +176,121 @@ def _sum_type(seed: Seed, menu: Menu, kind: PlanKind) -> FixedType:
     return FixedType(width, width - pt.frac, signed=False)
 
 
+def _window_counts(
+    windows: tuple[tuple[float, float], ...], lsb: float, angle: FixedType, wraps: bool
+) -> tuple[tuple[int, int], ...]:
+    """Windows in counts: "at least lo", "at most hi", clamped to the angle type."""
+    low, high = angle.min_raw - 1, angle.max_raw + 1
+    counts = []
+    for lo, hi in windows:
+        lo_raw = max(min(raw_at_least(lo, lsb), high), low)
+        hi_raw = max(min(raw_at_most(hi, lsb), high), low)
+        if lo_raw > hi_raw and not wraps:
+            continue  # no count inside: the window never passes (another may)
+        counts.append((lo_raw, hi_raw))
+    if windows and not counts:
+        counts.append((high, low))  # every window empty on the grid: nothing passes
+    return tuple(counts)
+
+
+def _leg(leg: Leg, menu: Menu) -> LegPlan:
+    hardware = menu.hardware
+    return LegPlan(
+        collection=leg.collection,
+        pt_min=raw_at_least(leg.pt, hardware.pt.lsb),
+        eta_windows=_window_counts(leg.eta, hardware.eta_lsb, hardware.eta, wraps=False),
+        phi_windows=_window_counts(leg.phi, hardware.phi_lsb, hardware.phi, wraps=True),
+        quality=leg.quality,
+        min_quality=leg.min_quality,
+        isolation=leg.isolation,
+        charge=leg.charge,
+    )
+
+
+def _postfix(expr: Expr, names: list[str]) -> list[tuple[ExprOp, int]]:
+    match expr:
+        case Ref(name):
+            return [(ExprOp.CONDITION, names.index(name))]
+        case Not(operand):
+            return [*_postfix(operand, names), (ExprOp.NOT, 1)]
+        case And(operands) | Or(operands):
+            steps = [step for o in operands for step in _postfix(o, names)]
+            op = ExprOp.AND if isinstance(expr, And) else ExprOp.OR
+            return [*steps, (op, len(operands))]
+    raise AssertionError(expr)  # every node type is matched above
+
+
+def _condition(seed: Seed, condition: Condition, menu: Menu, luts: SeedLuts) -> ConditionPlan:
+    if condition.seed is not None:
+        inner = _seed(condition.seed, -1, menu, luts)
+        return ConditionPlan(
+            name=condition.name,
+            legs=(),
+            pair=None,
+            charge_rule=ChargeRule.ANY,
+            luts=None,
+            inner=inner,
+            score_type=inner.score_type,
+            threshold_raw=inner.threshold_raw,
+        )
+    legs = tuple(_leg(leg, menu) for leg in condition.legs)
+    pair = None if condition.pair is None else _pair_limits(seed, condition.pair, menu)
+    return ConditionPlan(
+        name=condition.name,
+        legs=legs,
+        pair=pair,
+        charge_rule=ChargeRule[condition.charge_correlation.name],
+        luts=luts if pair is not None and pair.needs_mass else None,
+        inner=None,
+        score_type=menu.hardware.pt,
+        threshold_raw=legs[0].pt_min,
+    )
+
+
+def _expression(seed: Seed, menu: Menu, luts: SeedLuts) -> ExpressionPlan:
+    assert seed.expression is not None  # checked by the menu
+    names = [c.name for c in seed.conditions]
+    conditions = tuple(_condition(seed, c, menu, luts) for c in seed.conditions)
+    scan = seed.scan_condition
+    gate: list[tuple[ExprOp, int]] = []
+    if scan is not None and isinstance(seed.expression, And):
+        others = list(seed.expression.operands)
+        others.remove(Ref(names[scan]))
+        gate = [step for o in others for step in _postfix(o, names)]
+        if len(others) > 1:
+            gate.append((ExprOp.AND, len(others)))
+    return ExpressionPlan(
+        conditions=conditions,
+        program=tuple(_postfix(seed.expression, names)),
+        scan_condition=scan,
+        gate=tuple(gate),
+    )
+
+
 def _seed(seed: Seed, index: int, menu: Menu, luts: SeedLuts) -> SeedPlan:
     hardware = menu.hardware
+    if seed.kind is SeedKind.EXPRESSION:
+        assert seed.score_type is not None  # resolved by Menu
+        assert seed.threshold_raw is not None
+        expression = _expression(seed, menu, luts)
+        return SeedPlan(
+            name=seed.name,
+            kind=PlanKind.EXPRESSION,
+            index=index,
+            collections=tuple(
+                dict.fromkeys(c for cond in expression.conditions for c in cond.collections)
+            ),
+            cut=ObjectCut(),
+            legs=(),
+            pair=None,
+            luts=luts,
+            sum_type=None,
+            score_type=seed.score_type,
+            threshold_raw=seed.threshold_raw,
+            prescale=seed.prescale,
+            masked=seed.masked,
+            expression=expression,
+        )
     assert seed.score_type is not None  # resolved by Menu
     assert seed.threshold_raw is not None
     cut = ObjectCut(eta_max=_eta_limit(seed, menu), min_quality=seed.min_quality)

@@ -22,6 +22,7 @@ from streams.slots import SlotLayout
 
 if TYPE_CHECKING:
     from emulator.nn import Model
+    from emulator.plan._conditions import ExpressionPlan
 
 __all__ = [
     "MET_SLOT",
@@ -66,6 +67,8 @@ class PlanKind(IntEnum):
     MET_EVENT = 5
     #: a neural network and its score
     NN = 6
+    #: a boolean expression over conditions (:class:`ExpressionPlan` in ``expression``)
+    EXPRESSION = 7
 
 
 class Field(IntEnum):
@@ -220,6 +223,8 @@ class SeedPlan:
     prescale: float
     masked: bool
     nn: NetworkPlan | None = None
+    #: EXPRESSION: the conditions and the boolean program over their decisions
+    expression: ExpressionPlan | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ class CollectionSlots:
     valid: NDArray[np.bool_]
     #: objects per BX beyond the slots (dropped by the truncation)
     dropped: NDArray[np.int64]
+    #: charge ±1 per slot (0: unknown or empty); None when not built
+    charge: NDArray[np.int64] | None = None
+    #: hardware isolation word per slot (-1: unknown; 0 in empty slots); None when not built
+    isolation: NDArray[np.int64] | None = None
 
     @property
     def count(self) -> int:

@@ -28,6 +28,7 @@ from emulator.plan import (
     round_half_away,
 )
 from emulator.seeds import _kernels
+from emulator.seeds._conditions import ExpressionEvaluator
 from emulator.seeds._nn import NNScorer
 from streams import EventBatch, Objects
 
@@ -69,6 +70,10 @@ class QuantizedObjects:
     eta: NDArray[np.int64]
     phi: NDArray[np.int64]
     quality: NDArray[np.int64]
+    #: ±1, 0 unknown (streams.CHARGE_UNKNOWN)
+    charge: NDArray[np.int64] | None = None
+    #: hardware word, -1 unknown (streams.ISOLATION_UNKNOWN)
+    isolation: NDArray[np.int64] | None = None
 
 
 def quantize_objects(objects: Objects, plan: MenuPlan) -> QuantizedObjects:
@@ -84,19 +89,24 @@ def quantize_objects(objects: Objects, plan: MenuPlan) -> QuantizedObjects:
         quality=np.ascontiguousarray(
             plan.quality_type.quantize(np.asarray(objects.quality, np.float64)), np.int64
         ),
+        charge=np.ascontiguousarray(objects.charge, np.int64),
+        isolation=np.ascontiguousarray(objects.isolation, np.int64),
     )
 
 
 def _slots(objects: QuantizedObjects, count: int) -> CollectionSlots:
     n = objects.offsets.shape[0] - 1
-    pt, eta, phi, quality = (np.zeros((n, count), np.int64) for _ in range(4))
+    pt, eta, phi, quality, charge, isolation = (np.zeros((n, count), np.int64) for _ in range(6))
     valid = np.zeros((n, count), np.bool_)
     dropped = np.zeros(n, np.int64)
+    size = objects.pt.shape[0]
+    charge_in = objects.charge if objects.charge is not None else np.zeros(size, np.int64)
+    iso_in = objects.isolation if objects.isolation is not None else np.full(size, -1, np.int64)
     _kernels.fill_slots_kernel(
-        objects.offsets, objects.pt, objects.eta, objects.phi, objects.quality,
-        pt, eta, phi, quality, valid, dropped,
+        objects.offsets, objects.pt, objects.eta, objects.phi, objects.quality, charge_in,
+        iso_in, pt, eta, phi, quality, charge, isolation, valid, dropped,
     )  # fmt: skip
-    return CollectionSlots(pt, eta, phi, quality, valid, dropped)
+    return CollectionSlots(pt, eta, phi, quality, valid, dropped, charge, isolation)
 
 
 def hardware_slots(batch: EventBatch, plan: MenuPlan) -> BxSlots:
@@ -129,7 +139,16 @@ class SeedEvaluator:
 
     def __init__(self, plan: MenuPlan | Menu) -> None:
         self.plan = plan if isinstance(plan, MenuPlan) else build_plan(plan)
-        self._nn = {seed.name: NNScorer(seed.nn) for seed in self.plan.seeds if seed.nn is not None}
+        networks = [seed.nn for seed in self.plan.seeds if seed.nn is not None]
+        for seed in self.plan.seeds:
+            if seed.expression is not None:
+                networks += [
+                    c.inner.nn
+                    for c in seed.expression.conditions
+                    if c.inner is not None and c.inner.nn is not None
+                ]
+        self._nn = {id(network): NNScorer(network) for network in networks}
+        self._expressions = ExpressionEvaluator(self.plan, self.seed_scores)
 
     def scores(self, batch: EventBatch) -> NDArray[np.int64]:
         """Raw scores, shape (len(batch), n_seeds), in the order of the plan's seeds."""
@@ -137,24 +156,29 @@ class SeedEvaluator:
 
     def scores_of(self, slots: BxSlots) -> NDArray[np.int64]:
         """Raw scores from the BX's hardware slots."""
-        n = len(slots)
-        out = np.empty((n, len(self.plan.seeds)), np.int64)
+        out = np.empty((len(slots), len(self.plan.seeds)), np.int64)
         for seed in self.plan.seeds:
-            target = np.empty(n, np.int64)
-            if seed.kind is PlanKind.LEADING:
-                self._leading(seed, slots.collections[seed.collections[0]], target)
-            elif seed.kind is PlanKind.PAIR:
-                self._pair(seed, slots.collections[seed.collections[0]], target)
-            elif seed.kind is PlanKind.HT:
-                self._ht(seed, slots.collections[seed.collections[0]], target)
-            elif seed.kind is PlanKind.MET_OBJECTS:
-                self._met(seed, [slots.collections[c] for c in seed.collections], target)
-            elif seed.kind is PlanKind.MET_EVENT:
-                target[:] = slots.met_pt
-            else:
-                target[:] = self._nn[seed.name].scores(slots)
-            out[:, seed.index] = target
+            out[:, seed.index] = self.seed_scores(seed, slots)
         return out
+
+    def seed_scores(self, seed: SeedPlan, slots: BxSlots) -> NDArray[np.int64]:
+        """Raw scores of one seed (or of a sum / network condition's plan)."""
+        target = np.empty(len(slots), np.int64)
+        if seed.kind is PlanKind.LEADING:
+            self._leading(seed, slots.collections[seed.collections[0]], target)
+        elif seed.kind is PlanKind.PAIR:
+            self._pair(seed, slots.collections[seed.collections[0]], target)
+        elif seed.kind is PlanKind.HT:
+            self._ht(seed, slots.collections[seed.collections[0]], target)
+        elif seed.kind is PlanKind.MET_OBJECTS:
+            self._met(seed, [slots.collections[c] for c in seed.collections], target)
+        elif seed.kind is PlanKind.MET_EVENT:
+            target[:] = slots.met_pt
+        elif seed.kind is PlanKind.EXPRESSION:
+            target[:] = self._expressions.scores(seed, slots)
+        else:
+            target[:] = self._nn[id(seed.nn)].scores(slots)
+        return target
 
     # ------------------------------------------------------------------ kinds
     @staticmethod

@@ -26,10 +26,14 @@ def fill_slots_kernel(
     eta: NDArray[np.int64],
     phi: NDArray[np.int64],
     quality: NDArray[np.int64],
+    charge: NDArray[np.int64],
+    isolation: NDArray[np.int64],
     out_pt: NDArray[np.int64],
     out_eta: NDArray[np.int64],
     out_phi: NDArray[np.int64],
     out_quality: NDArray[np.int64],
+    out_charge: NDArray[np.int64],
+    out_isolation: NDArray[np.int64],
     out_valid: NDArray[np.bool_],
     dropped: NDArray[np.int64],
 ) -> None:
@@ -55,6 +59,7 @@ def fill_slots_kernel(
                 j = start + k
                 out_pt[i, k], out_eta[i, k], out_phi[i, k] = pt[j], eta[j], phi[j]
                 out_quality[i, k] = quality[j]
+                out_charge[i, k], out_isolation[i, k] = charge[j], isolation[j]
                 out_valid[i, k] = True
             continue
         taken = np.zeros(count, np.bool_)
@@ -67,6 +72,7 @@ def fill_slots_kernel(
             j = start + best
             out_pt[i, k], out_eta[i, k], out_phi[i, k] = pt[j], eta[j], phi[j]
             out_quality[i, k] = quality[j]
+            out_charge[i, k], out_isolation[i, k] = charge[j], isolation[j]
             out_valid[i, k] = True
 
 
@@ -159,10 +165,6 @@ def pair_kernel(
     ``PairLimits.as_array()``: [Δη lo, hi, Δφ lo, hi, ΔR² lo, hi, m² lo, hi]
     (-1 = no limit). m² = 2 · pT_a · pT_b · (cosh_lut[|Δη|] - cos_lut[|Δφ|]).
     """
-    deta_lo, deta_hi, dphi_lo, dphi_hi = cuts[0], cuts[1], cuts[2], cuts[3]
-    dr2_lo, dr2_hi, m2_lo, m2_hi = cuts[4], cuts[5], cuts[6], cuts[7]
-    need_mass = m2_lo != _NO_LIMIT or m2_hi != _NO_LIMIT
-    last_lut = cosh_lut.shape[0] - 1
     n_slots = pt.shape[1]
     for i in range(pt.shape[0]):
         best = _NONE
@@ -180,28 +182,146 @@ def pair_kernel(
                 low = min(pt[i, a], pt[i, b])
                 if high < lead_threshold or low <= best:
                     continue
-                deta = abs(eta[i, a] - eta[i, b])
-                dphi = _wrapped_dphi(phi[i, a], phi[i, b], half_turn)
-                if deta_lo != _NO_LIMIT and deta < deta_lo:
-                    continue
-                if deta_hi != _NO_LIMIT and deta > deta_hi:
-                    continue
-                if dphi_lo != _NO_LIMIT and dphi < dphi_lo:
-                    continue
-                if dphi_hi != _NO_LIMIT and dphi > dphi_hi:
-                    continue
-                dr2 = deta * deta + dphi * dphi
-                if dr2_lo != _NO_LIMIT and dr2 < dr2_lo:
-                    continue
-                if dr2_hi != _NO_LIMIT and dr2 > dr2_hi:
-                    continue
-                if need_mass:
-                    m2 = 2 * high * low * (cosh_lut[min(deta, last_lut)] - cos_lut[dphi])
-                    if m2_lo != _NO_LIMIT and m2 < m2_lo:
+                if _pair_passes(
+                    pt[i, a], eta[i, a], phi[i, a], pt[i, b], eta[i, b], phi[i, b],
+                    cuts, half_turn, cosh_lut, cos_lut,
+                ):  # fmt: skip
+                    best = low
+        scores[i] = best
+
+
+@nb.njit(cache=True, inline="always")
+def _outside(value: int, lo: int, hi: int) -> bool:
+    """Whether ``value`` breaks the limits ``lo``/``hi`` (-1: no limit on that side)."""
+    return (lo != _NO_LIMIT and value < lo) or (hi != _NO_LIMIT and value > hi)
+
+
+@nb.njit(cache=True, inline="always")
+def _pair_passes(
+    pt_a: int,
+    eta_a: int,
+    phi_a: int,
+    pt_b: int,
+    eta_b: int,
+    phi_b: int,
+    cuts: NDArray[np.int64],
+    half_turn: int,
+    cosh_lut: NDArray[np.int64],
+    cos_lut: NDArray[np.int64],
+) -> bool:
+    """The pair conditions of ``PairLimits.as_array()`` on two objects (see pair_kernel)."""
+    deta = abs(eta_a - eta_b)
+    dphi = _wrapped_dphi(phi_a, phi_b, half_turn)
+    if _outside(deta, cuts[0], cuts[1]) or _outside(dphi, cuts[2], cuts[3]):
+        return False
+    if _outside(deta * deta + dphi * dphi, cuts[4], cuts[5]):
+        return False
+    if cuts[6] != _NO_LIMIT or cuts[7] != _NO_LIMIT:
+        last_lut = cosh_lut.shape[0] - 1
+        m2 = 2 * pt_a * pt_b * (cosh_lut[min(deta, last_lut)] - cos_lut[dphi])
+        if _outside(m2, cuts[6], cuts[7]):
+            return False
+    return True
+
+
+@nb.njit(cache=True, inline="always")
+def _charges_pass(charges: NDArray[np.int64], n_legs: int, rule: int) -> bool:
+    """Charge correlation (emulator.plan.ChargeRule: 0 any, 1 like, 2 opposite)."""
+    if rule == 0:
+        return True
+    total = 0
+    for k in range(n_legs):
+        if charges[k] == 0:
+            return False  # unknown charge never passes a correlation
+        total += charges[k]
+    alike = abs(total) == n_legs
+    if rule == 1:
+        return alike
+    if n_legs == 4:
+        return total == 0
+    return not alike
+
+
+@nb.njit(cache=True, inline="always")
+def _free(leg_collection: NDArray[np.int64], chosen: NDArray[np.int64], k: int, j: int) -> bool:
+    """Whether slot j of leg k's collection is not already taken by legs 0..k-1."""
+    for m in range(k):  # noqa: SIM110  (numba compiles no generator inside all())
+        if leg_collection[m] == leg_collection[k] and chosen[m] == j:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def condition_kernel(
+    pt: NDArray[np.int64],
+    eta: NDArray[np.int64],
+    phi: NDArray[np.int64],
+    charge: NDArray[np.int64],
+    leg_collection: NDArray[np.int64],
+    passes: NDArray[np.bool_],
+    cuts: NDArray[np.int64],
+    use_pair: bool,
+    charge_rule: int,
+    half_turn: int,
+    cosh_lut: NDArray[np.int64],
+    cos_lut: NDArray[np.int64],
+    scores: NDArray[np.int64],
+) -> None:
+    """Object condition score per BX: max leg-0 pT over valid assignments (-1: none).
+
+    ``pt``, ``eta``, ``phi``, ``charge``: (collections, n_bx, slots) raw values;
+    ``leg_collection[k]``: which collection leg k (of 1-4) reads; ``passes[k, i, j]``:
+    whether slot j passes leg k's own cuts (leg 0 without its pT threshold). Legs
+    get distinct objects (distinct slots when they read the same collection); legs
+    0 and 1 must pass the pair ``cuts`` when ``use_pair``; the charges the rule.
+    Unused legs of the four nested loops run once (index 0) and are ignored.
+    """
+    n_legs = leg_collection.shape[0]
+    n_slots = pt.shape[2]
+    chosen = np.zeros(4, np.int64)
+    charges = np.zeros(4, np.int64)
+    c0 = leg_collection[0]
+    c1 = leg_collection[min(1, n_legs - 1)]
+    for i in range(pt.shape[1]):
+        best = _NONE
+        for a in range(n_slots):
+            if not passes[0, i, a] or pt[c0, i, a] <= best:
+                continue
+            chosen[0] = a
+            found = False
+            for b in range(n_slots if n_legs > 1 else 1):
+                if n_legs > 1:
+                    if not passes[1, i, b] or not _free(leg_collection, chosen, 1, b):
                         continue
-                    if m2_hi != _NO_LIMIT and m2 > m2_hi:
+                    if use_pair and not _pair_passes(
+                        pt[c0, i, a], eta[c0, i, a], phi[c0, i, a], pt[c1, i, b],
+                        eta[c1, i, b], phi[c1, i, b], cuts, half_turn, cosh_lut, cos_lut,
+                    ):  # fmt: skip
                         continue
-                best = low
+                chosen[1] = b
+                for c in range(n_slots if n_legs > 2 else 1):
+                    if n_legs > 2 and (
+                        not passes[2, i, c] or not _free(leg_collection, chosen, 2, c)
+                    ):
+                        continue
+                    chosen[2] = c
+                    for d in range(n_slots if n_legs > 3 else 1):
+                        if n_legs > 3 and (
+                            not passes[3, i, d] or not _free(leg_collection, chosen, 3, d)
+                        ):
+                            continue
+                        chosen[3] = d
+                        for m in range(n_legs):
+                            charges[m] = charge[leg_collection[m], i, chosen[m]]
+                        if _charges_pass(charges, n_legs, charge_rule):
+                            found = True
+                            break
+                    if found:
+                        break
+                if found:
+                    break
+            if found:
+                best = pt[c0, i, a]
         scores[i] = best
 
 
