@@ -190,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
                 cosim.write_reports(report, staging)
             _say(f"reports written to {args.out / cosim.REPORT_FILES['html']}")
         return int(report.exit_code)
-    except (cosim.CosimError, UserError, streams.StreamError) as exc:
+    except (cosim.CosimError, UserError, streams.StreamError, OSError, ValueError) as exc:
+        # every way the run cannot start or finish is a set-up error (2), never a mismatch (1)
         message = str(exc).strip().splitlines()
         print(f"l1sim: error: {message[0] if message else type(exc).__name__}", file=sys.stderr)
         for line in message[1:]:

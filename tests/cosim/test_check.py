@@ -246,3 +246,46 @@ def test_hls_difference_is_reported_at_its_bx(
     rows = hls_prepared.stimulus.valid.nonzero()[0]
     assert first.row == int(rows[777])
     assert first.expected[5] != first.got[5]
+
+
+# ------------------------------------------------------------------ the default menu
+
+
+@pytest.fixture(scope="session")
+def default_firmware(tmp_path_factory: pytest.TempPathFactory) -> FirmwareDir:
+    """The default menu's firmware from ``firmware.build`` (once per session)."""
+    import firmware
+    from emulator.menu import default_menu
+
+    build = getattr(firmware, "build", None)
+    if build is None:
+        pytest.skip("firmware.build is not available in this checkout")
+    built: FirmwareDir = build(default_menu(), tmp_path_factory.mktemp("default-firmware"))
+    return built
+
+
+def _demo_stream(n_bx: int) -> Iterator[streams.EventBatch]:
+    """The synthetic background with the demo's pile-up, as ``l1sim cosim`` uses it."""
+    import argparse
+
+    from l1sim._cosim_cmd import _stream
+
+    return _stream(argparse.Namespace(inputs=[], max_bx=n_bx, pileup=None, random_seed=2026))
+
+
+@needs_verilator
+@pytest.mark.slow
+def test_default_menu_agrees_on_verilator(default_firmware: FirmwareDir, tmp_path: Path) -> None:
+    report = cosim.check(default_firmware, _demo_stream(10_000), out_dir=tmp_path)
+    assert report.agrees, cosim.text_report(report)
+    rtl = [c for c in report.checks if c.group == "rtl"]
+    assert all(c.compared >= 10_000 for c in rtl)
+    seeds = [a.seed for a in default_firmware.manifest.algorithms if a.hls_project]
+    assert {c.name for c in report.checks if c.group == "hls"} == {f"hls/{s}" for s in seeds}
+
+
+@needs_icarus
+@pytest.mark.slow
+def test_default_menu_agrees_on_icarus(default_firmware: FirmwareDir) -> None:
+    report = cosim.check(default_firmware, _demo_stream(400), simulator="icarus", hls=False)
+    assert report.agrees, cosim.text_report(report)
