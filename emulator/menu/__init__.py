@@ -1,6 +1,7 @@
 """Trigger menus: seeds with thresholds, prescales, masks and timing, read from YAML.
 
-``load_menu(path)`` reads a menu file, ``default_menu()`` the one shipped with the
+``load_menu(path)`` reads a menu file (YAML, or a CMS uGT XML menu through
+``from_uGT_xml``), ``default_menu()`` the one shipped with the
 package (``emulator/menus/default.yaml``). Both validate everything and raise
 :class:`MenuError` naming the file, the seed and the field.
 """
@@ -27,6 +28,7 @@ from emulator.menu._model import (
     raw_at_most,
 )
 from emulator.menu._nn import as_fixed, resolve_nn_seed
+from emulator.menu._ugt import UGT_HARDWARE, UgtAlgorithm, UgtImport, from_uGT_xml, read_prescales
 
 __all__ = [
     "COLLECTIONS",
@@ -34,6 +36,7 @@ __all__ = [
     "ETAPHI_LSB",
     "NN_SCORES",
     "NO_CANDIDATE",
+    "UGT_HARDWARE",
     "And",
     "ChargeCorrelation",
     "Condition",
@@ -49,13 +52,17 @@ __all__ = [
     "Ref",
     "Seed",
     "SeedKind",
+    "UgtAlgorithm",
+    "UgtImport",
     "as_fixed",
     "default_menu",
     "format_expression",
+    "from_uGT_xml",
     "load_menu",
     "menu_from_dict",
     "parse_expression",
     "raw_at_least",
     "raw_at_most",
+    "read_prescales",
     "resolve_nn_seed",
 ]

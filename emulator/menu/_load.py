@@ -46,6 +46,7 @@ from emulator.menu._model import (
     SeedKind,
 )
 from emulator.menu._nn import resolve_nn_seed
+from emulator.menu._ugt import from_uGT_xml
 from emulator.menu._yaml_conditions import EXTENDED_FIELDS, expression_seed, plain_condition
 from emulator.rules import CMS_RULES, TriggerRule
 from streams.slots import ADC2021, FIELDS, SlotLayout
@@ -468,9 +469,18 @@ def read_yaml(path: Path, what: str = "menu") -> Any:
         raise MenuError(f"{path}: not valid YAML: {message}") from None
 
 
-def load_menu(path: str | Path) -> Menu:
-    """Read a menu YAML file; model paths in it are relative to the file."""
+def load_menu(path: str | Path, *, prescale_column: int | None = None) -> Menu:
+    """Read a menu file; model paths in it are relative to the file.
+
+    A ``.xml`` file is read as a CMS uGT menu (:func:`emulator.menu.from_uGT_xml`:
+    the algorithms it can express; ``prescale_column`` picks a column of the
+    ``prescale_L1TGlobal.csv`` beside it); anything else as the YAML menu format.
+    """
     path = Path(path)
+    if path.suffix.lower() == ".xml":
+        return from_uGT_xml(path, prescale_column=prescale_column).menu
+    if prescale_column is not None:
+        raise MenuError(f"{path}: --prescale-column applies to uGT XML menus only")
     data = read_yaml(path)
     return menu_from_dict(data, source=str(path), base=path.resolve().parent)
 
