@@ -10,9 +10,11 @@ Map of the package:
   conversions, exactly as the Xilinx ap_types headers convert.
 - ``FixedArray`` (``_array``): raw values with their type; full-precision
   ``+ - *``, unary ``-``, shifts, comparisons.
-- ``_kernels``: the numba code. ``_kernels.cast_raw`` / ``quantize_raw`` are
-  ``@njit`` scalar building blocks other kernels call with
-  ``FixedType.kernel_params()`` so that all rounding/overflow logic is one code.
+- ``_kernels``: the numba code, the one rounding/overflow core of the project.
+  ``cast_raw`` / ``quantize_value`` / ``fit_raw`` / ``round_raw`` are inlined
+  ``@njit`` scalar building blocks and ``cast_block`` / ``quantize_block`` their
+  array loops; other kernels (``emulator.nn``) call them with
+  ``FixedType.kernel_params()``. ``NonFinite`` names the NaN/infinity policy.
 
 Values are raw two's-complement integers in int64 arrays:
 ``value = raw * 2**-(width - integer)``.
@@ -22,6 +24,7 @@ from emulator.fixed._array import FixedArray
 from emulator.fixed._types import (
     FixedType,
     FixedTypeError,
+    NonFinite,
     Overflow,
     Rounding,
     add_type,
@@ -35,6 +38,7 @@ __all__ = [
     "FixedArray",
     "FixedType",
     "FixedTypeError",
+    "NonFinite",
     "Overflow",
     "Rounding",
     "add_type",

@@ -62,8 +62,8 @@ def quantize(dtype: FixedType, values: Any, out: RawArray | None = None) -> RawA
     array = _flat_float(values)
     out = _output(out, array.shape)
     width, frac, signed, rounding, overflow = dtype.kernel_params()
-    bad = _kernels.quantize_array(
-        array.reshape(-1), out.reshape(-1), width, frac, signed, rounding, overflow
+    bad = _kernels.quantize_block(
+        array.reshape(-1), out.reshape(-1), width, frac, signed, rounding, overflow, _kernels.REJECT
     )
     if bad >= 0:
         index = np.unravel_index(bad, array.shape) if array.ndim else ()

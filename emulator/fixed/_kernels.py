@@ -1,5 +1,9 @@
 """numba kernels of the fixed-point core: one rounding/overflow code for all.
 
+Every kernel that rounds, wraps or saturates a fixed-point value -- these array
+kernels and those of ``emulator.nn`` -- calls the scalar functions below, which
+numba inlines (``inline="always"``) so hot loops keep their speed.
+
 Building block for other kernels
 --------------------------------
 :func:`cast_raw` is an ``@njit`` scalar function that converts one raw integer
@@ -29,12 +33,22 @@ the headers ``assert`` are undefined (check once with
 ``emulator.fixed.cast_is_defined(src, dst)`` outside the kernel).
 
 :func:`quantize_raw` does the same for one float64 (the ap_fixed-from-double
-constructor, including its treatment of subnormal inputs); it raises
-``ValueError`` on NaN or infinity.
+constructor, including its treatment of subnormal inputs). NaN and infinity
+follow a policy argument: ``REJECT`` raises ``ValueError`` (the headers call them
+undefined), ``HEADERS`` reads their bits exactly as the headers' constructor does
+(a huge value of the double's sign: 0 when wrapping, the saturation value
+otherwise), which hls4ml's C simulation relies on (the softmax inverse table
+holds ``1/0``).
 
-Codes (match ``Rounding.code`` / ``Overflow.code``): rounding TRN=0,
-TRN_ZERO=1, RND=2, RND_ZERO=3, RND_INF=4, RND_MIN_INF=5, RND_CONV=6; overflow
-WRAP=0, SAT=1, SAT_ZERO=2, SAT_SYM=3.
+Smaller pieces for loops that accumulate: :func:`fit_raw` applies an overflow
+mode to an exact value held in int64, :func:`round_raw` drops fraction bits with
+a rounding mode, :func:`wrap_raw` keeps the low bits. Block routines
+(:func:`cast_block`, :func:`quantize_block`) convert whole 1-D arrays, taking
+branch-free loops where those are provably exact.
+
+Codes (match ``Rounding.code`` / ``Overflow.code`` / ``NonFinite``): rounding
+TRN=0, TRN_ZERO=1, RND=2, RND_ZERO=3, RND_INF=4, RND_MIN_INF=5, RND_CONV=6;
+overflow WRAP=0, SAT=1, SAT_ZERO=2, SAT_SYM=3; NaN/infinity REJECT=0, HEADERS=1.
 
 Array kernels (``quantize_array``, ``cast_array``, ...) run single-threaded;
 they return the index of the first invalid input (or -1) instead of raising, so
@@ -67,15 +81,18 @@ WRAP = 0
 SAT = 1
 SAT_ZERO = 2
 SAT_SYM = 3
+# NaN / infinity policies.
+REJECT = 0
+HEADERS = 1
 
 _INT64_MAX = np.int64(0x7FFFFFFFFFFFFFFF)
 _U64_ONE = np.uint64(1)
-_SMALLEST_NORMAL = 2.2250738585072014e-308
-_TWO_POW_537 = 2.0**537
+_MANTISSA_FIELD = np.int64((1 << 52) - 1)
+_IMPLICIT_BIT = np.int64(1 << 52)
 
 
-@numba.njit(cache=True)
-def _wrap(value: Int, width: Int, signed: Int) -> Int:
+@numba.njit(cache=True, inline="always")
+def wrap_raw(value: Int, width: Int, signed: Int) -> Int:
     """Keep the low ``width`` bits of ``value`` (sign-extended if signed)."""
     if width >= 64:
         return value
@@ -85,11 +102,14 @@ def _wrap(value: Int, width: Int, signed: Int) -> Int:
     return value & ((np.int64(1) << width) - 1)
 
 
-@numba.njit(cache=True)
-def _fit(value: Int, width: Int, signed: Int, overflow: Int) -> Int:
-    """Apply the overflow mode to an exact in-LSB-units value held in int64."""
+@numba.njit(cache=True, inline="always")
+def fit_raw(value: Int, width: Int, signed: Int, overflow: Int) -> Int:
+    """Apply the overflow mode to an exact in-LSB-units value held in int64.
+
+    A signed 1-bit ``AP_SAT_SYM`` type keeps its -1: its symmetric range would be
+    empty, and the headers saturate to -1 there."""
     if overflow == WRAP:
-        return _wrap(value, width, signed)
+        return wrap_raw(value, width, signed)
     if signed:
         hi = _INT64_MAX >> (64 - width)
         lo = -hi - 1
@@ -109,7 +129,7 @@ def _fit(value: Int, width: Int, signed: Int, overflow: Int) -> Int:
     return value
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _saturated_high(width: Int, signed: Int, overflow: Int) -> Int:
     """Result of a positive overflow in a saturating mode."""
     if overflow == SAT_ZERO:
@@ -121,7 +141,7 @@ def _saturated_high(width: Int, signed: Int, overflow: Int) -> Int:
     return (np.int64(1) << width) - 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _saturated_low(width: Int, signed: Int, overflow: Int) -> Int:
     """Result of a negative overflow in a saturating mode."""
     if overflow == SAT_ZERO or not signed:
@@ -132,7 +152,7 @@ def _saturated_low(width: Int, signed: Int, overflow: Int) -> Int:
     return -hi - 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _increment(q: Int, qb: bool, rest: bool, negative: bool, rounding: Int) -> Int:
     """Rounding increment from the first dropped bit ``qb`` and the sticky ``rest``."""
     if rounding == TRN:
@@ -153,7 +173,16 @@ def _increment(q: Int, qb: bool, rest: bool, negative: bool, rounding: Int) -> I
     return 1 if (q & 1) != 0 or rest else 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def round_raw(raw: Int, shift: Int, rounding: Int) -> Int:
+    """``raw * 2**-shift`` rounded to an integer with a rounding mode (1 <= shift <= 63)."""
+    q = raw >> shift
+    qb = ((raw >> (shift - 1)) & 1) != 0
+    rest = (raw & ((np.int64(1) << (shift - 1)) - 1)) != 0
+    return q + _increment(q, qb, rest, raw < 0, rounding)
+
+
+@numba.njit(cache=True, inline="always")
 def _cast_core(
     raw: Int,
     big: bool,
@@ -184,23 +213,20 @@ def _cast_core(
                 qb = ((u >> np.uint64(shift - 1)) & _U64_ONE) != 0
                 rest = (u & ((_U64_ONE << np.uint64(shift - 1)) - _U64_ONE)) != 0
         else:
+            if shift < 64:
+                return fit_raw(round_raw(raw, shift, rounding), width, signed, overflow)
             negative = raw < 0
-            if shift >= 64:
-                q = np.int64(-1) if negative else np.int64(0)
-                qb = negative
-                rest = (raw & _INT64_MAX) != 0 if shift == 64 else raw != 0
-            else:
-                q = raw >> shift
-                qb = ((raw >> (shift - 1)) & 1) != 0
-                rest = (raw & ((np.int64(1) << (shift - 1)) - 1)) != 0
+            q = np.int64(-1) if negative else np.int64(0)
+            qb = negative
+            rest = (raw & _INT64_MAX) != 0 if shift == 64 else raw != 0
         value = q + _increment(q, qb, rest, negative, rounding)
-        return _fit(value, width, signed, overflow)
+        return fit_raw(value, width, signed, overflow)
     # Exact: scale up by 2**-shift.
     up = -shift
     if overflow == WRAP:
         if up >= 64:
             return 0
-        return _wrap(raw << up, width, signed)
+        return wrap_raw(raw << up, width, signed)
     if up >= 64:
         if raw == 0:
             return 0
@@ -209,7 +235,7 @@ def _cast_core(
         return _saturated_high(width, signed, overflow)
     scaled = raw << up
     if not big and (scaled >> up) == raw:
-        return _fit(scaled, width, signed, overflow)
+        return fit_raw(scaled, width, signed, overflow)
     if raw < 0 and not big:
         return _saturated_low(width, signed, overflow)
     # A positive value of 2**63 or more: only ap_ufixed<64> holds some of them.
@@ -219,7 +245,7 @@ def _cast_core(
     return _saturated_high(width, signed, overflow)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def cast_raw(
     raw: Int,
     src_frac: Int,
@@ -237,41 +263,49 @@ def cast_raw(
     return _cast_core(raw, False, src_frac, dst_width, dst_frac, dst_signed, rounding, overflow)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _double_parts(x: float) -> tuple[Int, Int]:
     """``(mantissa, frac)`` with ``x == mantissa * 2**-frac`` as the headers read it.
 
-    The headers always set the implicit mantissa bit, so a subnormal ``x`` with
-    mantissa field ``m`` reads as ``(2**52 + m) * 2**-1075``; that quirk is kept.
+    The headers read the bit fields and always set the implicit mantissa bit: a
+    subnormal with field ``m`` reads as ``(2**52 + m) * 2**-1075`` and NaN or
+    infinity (exponent field 2047) as ``(2**52 + m) * 2**972`` of its sign bit;
+    those quirks are kept. Zero of either sign is ``(0, 0)``.
     """
-    if x == 0.0:
-        return 0, 0
-    magnitude = abs(x)
-    if magnitude < _SMALLEST_NORMAL:
-        field = np.int64(magnitude * _TWO_POW_537 * _TWO_POW_537)  # m * 2**-1074 * 2**1074
-        mantissa = (np.int64(1) << 52) | field
-        frac = 1075
-    else:
-        m, e = math.frexp(magnitude)  # magnitude = m * 2**e, 0.5 <= m < 1
-        mantissa = np.int64(m * 9007199254740992.0)  # m * 2**53, exact
-        frac = 53 - e
-    if x < 0.0:
+    bits = np.float64(x).view(np.int64)
+    if (bits & _INT64_MAX) == 0:
+        return np.int64(0), np.int64(0)
+    mantissa = _IMPLICIT_BIT | (bits & _MANTISSA_FIELD)
+    frac = 1075 - ((bits >> 52) & 0x7FF)
+    if bits < 0:
         mantissa = -mantissa
     return mantissa, frac
 
 
-@numba.njit(cache=True)
-def quantize_raw(x: float, width: Int, frac: Int, signed: Int, rounding: Int, overflow: Int) -> Int:
-    """Quantize one float64 exactly as ``ap_fixed<...>(double)`` does.
-
-    Raises ``ValueError`` for NaN or infinity (the headers leave them undefined).
-    """
-    if not math.isfinite(x):
-        raise ValueError("NaN or infinity cannot be quantized to a fixed-point type")
+@numba.njit(cache=True, inline="always")
+def quantize_value(
+    x: float, width: Int, frac: Int, signed: Int, rounding: Int, overflow: Int
+) -> Int:
+    """``ap_fixed<...>(double)`` of any double, NaN and infinity read as the headers do."""
     mantissa, src_frac = _double_parts(x)
     if mantissa == 0:
-        return 0
+        return np.int64(0)
     return _cast_core(mantissa, False, src_frac, width, frac, signed, rounding, overflow)
+
+
+@numba.njit(cache=True)
+def quantize_raw(
+    x: float, width: Int, frac: Int, signed: Int, rounding: Int, overflow: Int, nonfinite: Int
+) -> Int:
+    """Quantize one float64 exactly as ``ap_fixed<...>(double)`` does.
+
+    NaN or infinity raises ``ValueError`` under ``REJECT`` and converts as the
+    headers do under ``HEADERS``. (Loops call :func:`quantize_value` or
+    :func:`quantize_block`, which never raise.)
+    """
+    if nonfinite == REJECT and not math.isfinite(x):
+        raise ValueError("NaN or infinity cannot be quantized to a fixed-point type")
+    return quantize_value(x, width, frac, signed, rounding, overflow)
 
 
 # ---------------------------------------------------------------- array kernels
@@ -284,17 +318,15 @@ def quantize_array_generic(
     signed: Int,
     rounding: Int,
     overflow: Int,
+    nonfinite: Int,
 ) -> Int:
-    """Quantize a flat float array into ``out``; return first bad index or -1."""
+    """Quantize a flat float array into ``out`` element by element with the scalar
+    core; return the first NaN/infinity index under ``REJECT``, else -1."""
     for i in range(x.size):
         value = x[i]
-        if not math.isfinite(value):
+        if nonfinite == REJECT and not math.isfinite(value):
             return i
-        mantissa, src_frac = _double_parts(value)
-        if mantissa == 0:
-            out[i] = 0
-        else:
-            out[i] = _cast_core(mantissa, False, src_frac, width, frac, signed, rounding, overflow)
+        out[i] = quantize_value(value, width, frac, signed, rounding, overflow)
     return -1
 
 
@@ -440,7 +472,7 @@ def quantize_array_fast(
 
 
 @numba.njit(cache=True)
-def quantize_array(
+def quantize_block(
     x: np.ndarray,
     out: np.ndarray,
     width: Int,
@@ -448,10 +480,15 @@ def quantize_array(
     signed: Int,
     rounding: Int,
     overflow: Int,
+    nonfinite: Int,
 ) -> Int:
-    """Quantize a flat float64 array into ``out``; return the first NaN/inf index or -1."""
+    """Quantize a flat float64 array into ``out``.
+
+    Returns -1, or under ``REJECT`` the index of the first NaN/infinity (then
+    ``out`` is partly written); under ``HEADERS`` they convert as the headers do.
+    """
     if abs(frac) > 1000:
-        return quantize_array_generic(x, out, width, frac, signed, rounding, overflow)
+        return quantize_array_generic(x, out, width, frac, signed, rounding, overflow, nonfinite)
     if quantize_array_fast(x, out, width, frac, signed, rounding, overflow) == 0:
         return -1
     # Redo the elements the fast loop could not prove exact (same test as there).
@@ -461,10 +498,9 @@ def quantize_array(
         y = value * scale
         if (abs(y) < _FAST_LIMIT) & ((y != 0.0) | (value == 0.0)):
             continue
-        if not math.isfinite(value):
+        if nonfinite == REJECT and not math.isfinite(value):
             return i
-        mantissa, src_frac = _double_parts(value)
-        out[i] = _cast_core(mantissa, False, src_frac, width, frac, signed, rounding, overflow)
+        out[i] = quantize_value(value, width, frac, signed, rounding, overflow)
     return -1
 
 
@@ -472,24 +508,22 @@ def quantize_array(
 def cast_array_fast(
     raw: np.ndarray,
     out: np.ndarray,
-    src_lo: Int,
-    src_hi: Int,
     shift: Int,
     width: Int,
     signed: Int,
     rounding: Int,
     overflow: Int,
-) -> Int:
-    """Cast with |shift| <= 62 in int64; return the number of out-of-range raws."""
+) -> None:
+    """Cast signed int64 raws with |shift| <= 62 in branch-free int64 loops.
+
+    Not for an unsigned 64-bit destination (its raws are bit patterns)."""
     nearest, trn_zero, tie_up, tie_neg, tie_pos, tie_odd, _ = _mode_flags(rounding)
     lo, hi, lo_out, hi_out, wshift, mask = _range_ops(width, signed, overflow)
-    bad = 0
     if shift > 0:
         rmask = (np.int64(1) << shift) - 1
         half = np.int64(1) << (shift - 1)
         for i in range(raw.size):
             v = raw[i]
-            bad += (v < src_lo) | (v > src_hi)
             q = v >> shift
             rest = v & rmask
             negative = v < 0
@@ -510,14 +544,36 @@ def cast_array_fast(
         is_wrap = overflow == WRAP
         for i in range(raw.size):
             v = raw[i]
-            bad += (v < src_lo) | (v > src_hi)
             y = v << up
             exact = ((y >> up) == v) | is_wrap  # WRAP keeps whatever bits are left
             y = ((y << wshift) >> wshift) & mask  # WRAP (a no-op for the saturating modes)
             over = (v > 0) & ((not exact) | (y > hi))  # never for WRAP (see _range_ops)
             under = (v < 0) & ((not exact) | (y < lo))
             out[i] = hi_out if over else (lo_out if under else y)
-    return bad
+
+
+@numba.njit(cache=True)
+def cast_block(
+    raw: np.ndarray,
+    out: np.ndarray,
+    src_frac: Int,
+    width: Int,
+    frac: Int,
+    signed: Int,
+    rounding: Int,
+    overflow: Int,
+) -> None:
+    """``out[i] = cast_raw(raw[i], ...)`` for flat arrays of signed int64 raws.
+
+    Takes the branch-free loops of :func:`cast_array_fast` where they are exact
+    (|shift| <= 62, destination not ``ap_ufixed<64>``), else the scalar core.
+    """
+    shift = src_frac - frac
+    if abs(shift) <= 62 and not (width == 64 and not signed):
+        cast_array_fast(raw, out, shift, width, signed, rounding, overflow)
+        return
+    for i in range(raw.size):
+        out[i] = cast_raw(raw[i], src_frac, width, frac, signed, rounding, overflow)
 
 
 @numba.njit(cache=True)
@@ -534,21 +590,12 @@ def cast_array(
     overflow: Int,
 ) -> Int:
     """Cast a flat raw array into ``out``; return the first out-of-range index or -1."""
-    shift = src_frac - frac
-    unsigned64 = src_width == 64 and not src_signed
-    if not unsigned64 and abs(shift) <= 62 and not (width == 64 and not signed):
-        if src_width == 64:
-            src_lo = -_INT64_MAX - 1
-            src_hi = _INT64_MAX
-        elif src_signed:
-            src_hi = (np.int64(1) << (src_width - 1)) - 1
-            src_lo = -src_hi - 1
-        else:
-            src_lo = np.int64(0)
-            src_hi = (np.int64(1) << src_width) - 1
-        bad = cast_array_fast(raw, out, src_lo, src_hi, shift, width, signed, rounding, overflow)
-        if bad == 0:
-            return -1
-    return cast_array_generic(
-        raw, out, src_width, src_frac, src_signed, width, frac, signed, rounding, overflow
-    )
+    if src_width == 64 and not src_signed:
+        return cast_array_generic(
+            raw, out, src_width, src_frac, src_signed, width, frac, signed, rounding, overflow
+        )
+    bad = check_raw_range(raw, src_width, src_signed)
+    if bad >= 0:
+        return bad
+    cast_block(raw, out, src_frac, width, frac, signed, rounding, overflow)
+    return -1

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Final
 
 import numpy as np
@@ -29,6 +29,7 @@ import numpy.typing as npt
 __all__ = [
     "FixedType",
     "FixedTypeError",
+    "NonFinite",
     "Overflow",
     "Rounding",
     "add_type",
@@ -98,6 +99,20 @@ class Overflow(StrEnum):
     def coerce(cls, value: str | Overflow) -> Overflow:
         """Accept ``"SAT"``, ``"AP_SAT"`` or ``Overflow.SAT`` (case-insensitive)."""
         return cls(_strip_ap(value, "overflow", [m.value for m in cls]))
+
+
+class NonFinite(IntEnum):
+    """What converting NaN or infinity to a fixed-point type does (kernel argument).
+
+    ``REJECT``: an error naming the element (the headers call it undefined).
+    ``HEADERS``: what the ap_types constructor computes from the double's bits, a
+    huge value of the double's sign (0 when wrapping, the saturation value
+    otherwise); hls4ml's C simulation relies on it (softmax's ``1/0`` table entry,
+    NaN inputs to ``predict``).
+    """
+
+    REJECT = 0
+    HEADERS = 1
 
 
 # The codes must match the constants in _kernels.py (checked by a test).

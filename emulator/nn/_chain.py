@@ -25,8 +25,8 @@ from typing import Any
 import numba
 import numpy as np
 
+from ._kernels import params
 from ._kernels_gemm import dense_epilogue, quantize
-from ._types import frac, kernel_params, raw_range
 from .layers import Activation, Dense, Input, Layer, Reshape
 
 CHUNK = 2048
@@ -138,12 +138,12 @@ class DenseChain:
         n_in = x.shape[1]
         as_float = out.dtype == np.float64
         raw_buf = np.empty((CHUNK, out.shape[1]), np.int64) if as_float else out
-        shift = -frac(self.out_type)
+        shift = -self.out_type.frac
         width = max(n_in, self.widest)
         # flat buffers, viewed as contiguous (events, features) blocks
         bufs = [np.empty(CHUNK * width, np.float64) for _ in range(2)]
         acc_buf = np.empty(CHUNK * self.widest, np.float64)
-        p_in = kernel_params(self.input.result_type)
+        p_in = params(self.input.result_type)
         last = len(self.steps) - 1
         for start in range(first, stop, CHUNK):
             nb = min(CHUNK, stop - start)
@@ -183,7 +183,7 @@ def check_raw_input(raw: Any, inp: Input) -> np.ndarray:
             f"{n_in} values (model input shape {inp.shape})"
         )
     arr = np.ascontiguousarray(arr.reshape(-1, n_in), dtype=np.int64)
-    lo, hi = raw_range(inp.result_type)
+    lo, hi = inp.result_type.min_raw, inp.result_type.max_raw
     outside = (arr < lo) | (arr > hi)
     if outside.any():
         event, feature = (int(v) for v in np.argwhere(outside)[0])

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from emulator.fixed import FixedType
+
 from . import _tables
-from ._types import make_type
 from .layers import (
     Activation,
     BatchNorm,
@@ -30,6 +31,7 @@ from .layers import (
     Reshape,
     Softmax,
     conv_index,
+    layer_type,
     quantize_weights,
 )
 from .model import Model
@@ -50,7 +52,7 @@ def _precision(p: Any, where: str) -> Any:
     sat = "WRAP" if overflow is None else getattr(overflow, "name", str(overflow))
     if getattr(p, "saturation_bits", 0) not in (0, None):
         raise ValueError(f"{where}: saturation bits {p.saturation_bits} are not emulated")
-    return make_type(int(width), int(integer), bool(p.signed), rnd, sat)
+    return layer_type(FixedType(int(width), int(integer), bool(p.signed), rnd, sat), where)
 
 
 def _attr_type(layer: Any, attr: str) -> Any:
@@ -219,7 +221,7 @@ def _softmax(layer: Any, common: dict[str, Any], input_type: Any) -> Layer:
             iwidth = input_type.integer - int(input_type.signed)
             if input_type.signed:
                 exp_size = min(inv_size, 2**width)
-            inp_norm_t = make_type(width, iwidth, False)
+            inp_norm_t = FixedType(width, iwidth, False)
         else:
             inp_norm_t = _attr_type(layer, "inp_norm_t")
     return Softmax(

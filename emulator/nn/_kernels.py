@@ -6,10 +6,10 @@
 
 Every kernel works on raw two's-complement integers in int64 arrays shaped
 (events, features). A fixed-point type enters a kernel as an int64 vector
-``p = [width, frac, signed, rounding, overflow]`` (see ``_types.kernel_params``);
-rounding and overflow codes follow the ap_types enums' order used by
-``emulator.fixed``: TRN, TRN_ZERO, RND, RND_ZERO, RND_INF, RND_MIN_INF, RND_CONV and
-WRAP, SAT, SAT_ZERO, SAT_SYM.
+``p = [width, frac, signed, rounding, overflow]`` (``params(t)``, from
+``FixedType.kernel_params``). All rounding, wrapping and saturation is the one
+scalar core of ``emulator.fixed._kernels`` (inlined); NaN and infinity convert as
+the ap_types headers do (``HEADERS``), as in hls4ml's C simulation.
 
 Each event loop is written once with ``prange`` and compiled twice: ``serial`` (one
 thread, prange acts as range) and ``parallel`` (numba threads). The public API in
@@ -25,182 +25,44 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-TRN, TRN_ZERO, RND, RND_ZERO, RND_INF, RND_MIN_INF, RND_CONV = range(7)
-WRAP, SAT, SAT_ZERO, SAT_SYM = range(4)
+from emulator.fixed import FixedType
+from emulator.fixed._kernels import (
+    HEADERS,
+    TRN,
+    WRAP,
+    cast_block,
+    cast_raw,
+    fit_raw,
+    quantize_block,
+    round_raw,
+)
 
 _W, _F, _S, _Q, _O = range(5)
 
 
-@njit(cache=True, inline="always")
-def round_shift(v: int, s: int, rnd: int) -> int:  # pragma: no cover - jitted
-    """v / 2**s rounded with ap_fixed quantisation mode ``rnd`` (1 <= s <= 62)."""
-    q = v >> s
-    if rnd == TRN:
-        return q
-    rem = v - (q << s)
-    if rnd == TRN_ZERO:
-        if v < 0 and rem != 0:
-            return q + 1
-        return q
-    half = np.int64(1) << (s - 1)
-    if rem > half:
-        return q + 1
-    if rem < half:
-        return q
-    # exactly half way
-    if rnd == RND:
-        return q + 1
-    if rnd == RND_ZERO:
-        return q + 1 if v < 0 else q
-    if rnd == RND_INF:
-        return q if v < 0 else q + 1
-    if rnd == RND_MIN_INF:
-        return q
-    # RND_CONV: to even
-    return q + (q & 1)
+def params(t: FixedType) -> np.ndarray:
+    """``t.kernel_params()`` as the int64 vector ``p`` the kernels index."""
+    return np.array(t.kernel_params(), dtype=np.int64)
 
 
 @njit(cache=True, inline="always")
-def fit(q: int, width: int, signed: int, ovf: int, big: int) -> int:  # pragma: no cover
-    """Apply ap_fixed overflow handling to the exact integer q (``big`` = +-1 when q is
-    known to exceed int64, its low 64 bits still being valid for WRAP)."""
-    if signed:
-        lo = -(np.int64(1) << (width - 1))
-        hi = (np.int64(1) << (width - 1)) - 1
-    else:
-        lo = np.int64(0)
-        hi = (np.int64(1) << width) - 1
-    if big == 0 and lo <= q <= hi:
-        if ovf == SAT_SYM and signed and q == lo:
-            return lo + 1
-        return q
-    if ovf == WRAP:
-        m = q & ((np.int64(1) << width) - 1)
-        if signed and m > hi:
-            m -= np.int64(1) << width
-        return m
-    if ovf == SAT_ZERO:
-        return np.int64(0)
-    negative = big < 0 or (big == 0 and q < lo)
-    if negative:
-        if ovf == SAT_SYM and signed:
-            return lo + 1
-        return lo
-    return hi
+def cast_p(v: int, src_frac: int, p: np.ndarray) -> int:  # pragma: no cover - jitted
+    """ap_fixed assignment of raw ``v`` (``src_frac`` fraction bits) into type ``p``."""
+    return cast_raw(v, src_frac, p[_W], p[_F], p[_S], p[_Q], p[_O])  # type: ignore[no-any-return]
 
 
 @njit(cache=True, inline="always")
-def cast_raw(v: int, src_frac: int, p: np.ndarray) -> int:  # pragma: no cover
-    """ap_fixed assignment: raw v with src_frac fractional bits into type p."""
-    s = src_frac - p[_F]
-    big = 0
-    if s > 0:
-        if s > 62:
-            q = np.int64(-1) if (v < 0 and p[_Q] == TRN) else np.int64(0)
-        else:
-            q = round_shift(v, s, p[_Q])
-    elif s == 0:
-        q = v
-    else:
-        k = -s
-        if k >= 63:
-            q = np.int64(0)
-            if v > 0:
-                big = 1
-            elif v < 0:
-                big = -1
-        else:
-            q = v << k
-            if (q >> k) != v:
-                big = 1 if v > 0 else -1
-    return fit(q, p[_W], p[_S], p[_O], big)
+def fit_p(v: int, p: np.ndarray) -> int:  # pragma: no cover - jitted
+    """Overflow handling of type ``p`` applied to the exact value ``v`` (its LSBs)."""
+    return fit_raw(v, p[_W], p[_S], p[_O])  # type: ignore[no-any-return]
 
 
 @njit(cache=True, inline="always")
-def quantize_double(x: float, p: np.ndarray) -> int:  # pragma: no cover
-    """ap_fixed construction from a double (exact rounding of the double's value);
-    NaN and infinities behave as the header does: as huge values of their sign."""
-    width = p[_W]
-    rnd = p[_Q]
-    if np.isnan(x) or np.isinf(x):
-        big = -1 if np.signbit(x) else 1
-        return fit(np.int64(0), width, p[_S], p[_O], big)
-    y = np.ldexp(x, p[_F])
-    if x != 0.0 and abs(y) < 1.0e-300:
-        # |x * 2**frac| far below one half (possibly flushed to zero by ldexp):
-        # only the sign matters: floor gives -1 for negatives, the rest 0.
-        tiny = -1 if (x < 0.0 and rnd == TRN) else 0
-        return fit(np.int64(tiny), width, p[_S], p[_O], 0)
-    f = np.floor(y)
-    frac = y - f
-    if frac != 0.0 and rnd != TRN:
-        if rnd == TRN_ZERO:
-            up = y < 0
-        elif frac > 0.5:
-            up = True
-        elif frac < 0.5:
-            up = False
-        elif rnd == RND:
-            up = True
-        elif rnd == RND_ZERO:
-            up = y < 0
-        elif rnd == RND_INF:
-            up = y > 0
-        elif rnd == RND_MIN_INF:
-            up = False
-        else:  # RND_CONV
-            up = np.fmod(f, 2.0) != 0.0
-        if up:
-            f += 1.0
-    if -4.0e18 < f < 4.0e18:
-        return fit(np.int64(f), width, p[_S], p[_O], 0)
-    big = -1 if f < 0 else 1
-    if p[_O] != WRAP:
-        return fit(np.int64(0), width, p[_S], p[_O], big)
-    m = np.fmod(f, 2.0**width)  # exact for floats
-    if m < 0:
-        m += 2.0**width
-    return (
-        fit(np.int64(m), width, p[_S], WRAP, 0)
-        if m < 2.0**62
-        else fit(np.int64(m - 2.0**width), width, p[_S], WRAP, 0)
-    )
-
-
-@njit(cache=True)
-def cast_vec(
-    src: np.ndarray, n: int, src_frac: int, p: np.ndarray, dst: np.ndarray, fast: bool
+def cast_into(
+    src: np.ndarray, dst: np.ndarray, src_frac: int, p: np.ndarray
 ) -> None:  # pragma: no cover
-    """dst[:n] = cast(src[:n]); ``fast`` (decided by ``fast_cast_ok``) selects
-    branch-free loops the compiler vectorises for TRN/RND with WRAP/SAT."""
-    if not fast:
-        for i in range(n):
-            dst[i] = cast_raw(src[i], src_frac, p)
-        return
-    s = src_frac - p[_F]
-    width = p[_W]
-    signed = p[_S]
-    if signed:
-        lo = -(np.int64(1) << (width - 1))
-        hi = (np.int64(1) << (width - 1)) - 1
-    else:
-        lo = np.int64(0)
-        hi = (np.int64(1) << width) - 1
-    up = 64 - width
-    half = (np.int64(1) << (s - 1)) if (s > 0 and p[_Q] == RND) else np.int64(0)
-    rs = max(0, s)
-    ls = -s if s < 0 else 0
-    if p[_O] == WRAP:
-        if signed:
-            for i in range(n):
-                dst[i] = ((((src[i] + half) >> rs) << ls) << up) >> up
-        else:
-            for i in range(n):
-                dst[i] = (((src[i] + half) >> rs) << ls) & hi
-    else:
-        for i in range(n):
-            q = ((src[i] + half) >> rs) << ls
-            dst[i] = min(max(q, lo), hi)
+    """dst[:] = cast of every raw of the flat ``src`` into type ``p``."""
+    cast_block(src, dst, src_frac, p[_W], p[_F], p[_S], p[_Q], p[_O])
 
 
 def _twice(
@@ -225,15 +87,15 @@ def _twice(
 # ----------------------------------------------------------------------------- element-wise
 
 
-def _cast(x, src_frac, p, out, fast=False):
+def _cast(x, src_frac, p, out):
     flat_in = x.reshape(-1)
     flat_out = out.reshape(-1)
     size = flat_in.shape[0]
     block = 4096
     for blk in prange((size + block - 1) // block):
         e0 = blk * block
-        nb = min(block, size - e0)
-        cast_vec(flat_in[e0 : e0 + nb], nb, src_frac, p, flat_out[e0 : e0 + nb], fast)
+        e1 = min(size, e0 + block)
+        cast_into(flat_in[e0:e1], flat_out[e0:e1], src_frac, p)
 
 
 def _cast_each(x, src_frac, pe, p_out, out):
@@ -243,56 +105,23 @@ def _cast_each(x, src_frac, pe, p_out, out):
             if pe[j, _W] == 0:
                 out[e, j] = 0
             else:
-                t = cast_raw(x[e, j], src_frac, pe[j])
-                out[e, j] = cast_raw(t, pe[j, _F], p_out)
+                t = cast_p(x[e, j], src_frac, pe[j])
+                out[e, j] = cast_p(t, pe[j, _F], p_out)
 
 
 def _quantize(x, p, out):
-    """ap_fixed(double) of every element; TRN, RND and RND_CONV with WRAP/SAT take a
-    branch-light loop for |x * 2**frac| < 2**52 (there floor and y - floor(y) are
-    exact, so the rounding decision is too; ``floor(y + 0.5)`` would not be: the
-    sum itself rounds), everything else the exact general routine."""
+    """ap_fixed(double) of every element (NaN and infinity as the headers read them)."""
     flat_in = x.reshape(-1)
     flat_out = out.reshape(-1)
     size = flat_in.shape[0]
     block = 4096
-    width = p[_W]
-    signed = p[_S]
-    rnd = p[_Q]
-    # plain scalar comparisons: what numba compiles most simply
-    simple = (rnd == TRN or rnd == RND or rnd == RND_CONV) and (  # noqa: PLR1714, SIM109
-        p[_O] == WRAP or p[_O] == SAT
-    )
-    scale = np.ldexp(1.0, p[_F])
-    up = 64 - width
-    if signed:
-        lo = -(np.int64(1) << (width - 1))
-        hi = (np.int64(1) << (width - 1)) - 1
-    else:
-        lo = np.int64(0)
-        hi = (np.int64(1) << width) - 1
-    wrap = p[_O] == WRAP
     for blk in prange((size + block - 1) // block):
-        for k in range(blk * block, min(size, (blk + 1) * block)):
-            v = flat_in[k]
-            y = v * scale
-            if simple and abs(y) < 4.0e15 and (abs(y) >= 1.0e-300 or v == 0.0):
-                if rnd == RND_CONV:
-                    q = np.int64(np.rint(y))  # half to even, exact below 2**52
-                else:
-                    f = np.floor(y)
-                    q = np.int64(f)
-                    if rnd == RND and y - f >= 0.5:
-                        q += 1
-                if wrap:
-                    flat_out[k] = ((q << up) >> up) if signed else (q & hi)
-                else:
-                    flat_out[k] = min(max(q, lo), hi)
-            else:
-                flat_out[k] = quantize_double(v, p)
+        e0 = blk * block
+        e1 = min(size, e0 + block)
+        quantize_block(flat_in[e0:e1], flat_out[e0:e1], p[_W], p[_F], p[_S], p[_Q], p[_O], HEADERS)
 
 
-def _relu(x, src_frac, p, out, fast=False):
+def _relu(x, src_frac, p, out):
     flat_in = x.reshape(-1)
     flat_out = out.reshape(-1)
     size = flat_in.shape[0]
@@ -302,7 +131,7 @@ def _relu(x, src_frac, p, out, fast=False):
         nb = min(block, size - e0)
         src = flat_in[e0 : e0 + nb]
         dst = flat_out[e0 : e0 + nb]
-        cast_vec(src, nb, src_frac, p, dst, fast)
+        cast_into(src, dst, src_frac, p)
         for i in range(nb):
             dst[i] = dst[i] if src[i] > 0 else 0
 
@@ -312,9 +141,9 @@ def _leaky_relu(x, src_frac, alpha, alpha_frac, p, out):
         for j in range(x.shape[1]):
             v = x[e, j]
             if v > 0:
-                out[e, j] = cast_raw(v, src_frac, p)
+                out[e, j] = cast_p(v, src_frac, p)
             else:
-                out[e, j] = cast_raw(v * alpha, src_frac + alpha_frac, p)
+                out[e, j] = cast_p(v * alpha, src_frac + alpha_frac, p)
 
 
 def _scale_shift(x, src_frac, scale, scale_frac, bias, bias_shift, sum_frac, p, out):
@@ -325,7 +154,7 @@ def _scale_shift(x, src_frac, scale, scale_frac, bias, bias_shift, sum_frac, p, 
         for j in range(x.shape[1]):
             k = j % n_scale
             acc = ((x[e, j] * scale[k]) << prod_shift) + (bias[k] << bias_shift)
-            out[e, j] = cast_raw(acc, sum_frac, p)
+            out[e, j] = cast_p(acc, sum_frac, p)
 
 
 def _table_lookup(x, src_frac, size, divisor, table, table_frac, p, out):
@@ -345,7 +174,7 @@ def _table_lookup(x, src_frac, size, divisor, table, table_frac, p, out):
             index = r + offset
             index = max(index, 0)
             index = min(index, size - 1)
-            out[e, j] = cast_raw(table[index], table_frac, p)
+            out[e, j] = cast_p(table[index], table_frac, p)
 
 
 # ----------------------------------------------------------------------------- dense
@@ -377,19 +206,19 @@ def _dense(x, wt, bias_acc, prod_frac, p_acc, p_res, fast, out):
                 else:
                     for i in range(n_in):
                         acc += (xe[i] * wj[i]) << (-s)
-                acc = fit(acc, p_acc[_W], p_acc[_S], WRAP, 0)
+                acc = fit_raw(acc, p_acc[_W], p_acc[_S], WRAP)
             elif fast == 2:  # other rounding of products, ring arithmetic
                 for i in range(n_in):
-                    acc += round_shift(xe[i] * wj[i], s, p_acc[_Q])
-                acc = fit(acc, p_acc[_W], p_acc[_S], WRAP, 0)
+                    acc += round_raw(xe[i] * wj[i], s, p_acc[_Q])
+                acc = fit_raw(acc, p_acc[_W], p_acc[_S], WRAP)
             else:
                 for i in range(n_in):
-                    m = cast_raw(xe[i] * wj[i], prod_frac, p_acc)
-                    acc = fit(acc + m, p_acc[_W], p_acc[_S], p_acc[_O], 0)
-            out[e, j] = cast_raw(acc, acc_frac, p_res)
+                    m = cast_p(xe[i] * wj[i], prod_frac, p_acc)
+                    acc = fit_p(acc + m, p_acc)
+            out[e, j] = cast_p(acc, acc_frac, p_res)
 
 
-def _dense_ring(x, w, bias_acc, s, rnd, p_acc, p_res, fast_res, out):
+def _dense_ring(x, w, bias_acc, s, rnd, p_acc, p_res, out):
     """The exact fast path of ``_dense`` (fast modes 1 and 2).
 
     Per event, the accumulators of all outputs are updated row by row of the
@@ -421,7 +250,7 @@ def _dense_ring(x, w, bias_acc, s, rnd, p_acc, p_res, fast_res, out):
                         acc[j] += (xi * wi[j]) >> s
                 elif s > 0:
                     for j in range(n_out):
-                        acc[j] += round_shift(xi * wi[j], s, rnd)
+                        acc[j] += round_raw(xi * wi[j], s, rnd)
                 elif s == 0:
                     for j in range(n_out):
                         acc[j] += xi * wi[j]
@@ -434,12 +263,12 @@ def _dense_ring(x, w, bias_acc, s, rnd, p_acc, p_res, fast_res, out):
             else:
                 for j in range(n_out):
                     acc[j] = acc[j] & mask
-            cast_vec(acc, n_out, acc_frac, p_res, res, fast_res)
+            cast_into(acc, res, acc_frac, p_res)
             for j in range(n_out):
                 out[e, j] = res[j]
 
 
-def _dense_float(x, ws, bias_acc, floor_products, p_acc, p_res, fast_res, out):
+def _dense_float(x, ws, bias_acc, floor_products, p_acc, p_res, out):
     """``_dense_ring`` in float64 arithmetic, used only when every product and every
     partial sum is an integer below 2**52 (checked at build time), so every
     operation is exact in any order (which is why this kernel may be compiled with
@@ -471,12 +300,12 @@ def _dense_float(x, ws, bias_acc, floor_products, p_acc, p_res, fast_res, out):
             for j in range(n_out):
                 a = np.int64(acc[j])
                 iacc[j] = ((a << up) >> up) if signed else (a & mask)
-            cast_vec(iacc, n_out, acc_frac, p_res, res, fast_res)
+            cast_into(iacc, res, acc_frac, p_res)
             for j in range(n_out):
                 out[e, j] = res[j]
 
 
-def _dense_narrow(x, w, bias_acc, s, rnd, p_acc, p_res, fast_res, out):
+def _dense_narrow(x, w, bias_acc, s, rnd, p_acc, p_res, out):
     """``_dense_ring`` for few outputs: events of a block are transposed so the
     innermost loop runs over events with one weight broadcast."""
     n, n_in = x.shape
@@ -509,7 +338,7 @@ def _dense_narrow(x, w, bias_acc, s, rnd, p_acc, p_res, fast_res, out):
                         acc[b] += (row[b] * wij) >> s
                 elif s > 0:
                     for b in range(nb):
-                        acc[b] += round_shift(row[b] * wij, s, rnd)
+                        acc[b] += round_raw(row[b] * wij, s, rnd)
                 elif s == 0:
                     for b in range(nb):
                         acc[b] += row[b] * wij
@@ -522,7 +351,7 @@ def _dense_narrow(x, w, bias_acc, s, rnd, p_acc, p_res, fast_res, out):
             else:
                 for b in range(nb):
                     acc[b] = acc[b] & mask
-            cast_vec(acc, nb, acc_frac, p_res, res, fast_res)
+            cast_into(acc[:nb], res[:nb], acc_frac, p_res)
             for b in range(nb):
                 out[e0 + b, j] = res[b]
 
@@ -552,7 +381,7 @@ def _pool(x, index, patch, is_max, pad_raw, src_frac, p_acc, p_res, out):
                     i = index[o, k]
                     v = x[e, i] if i >= 0 else pad_raw
                     y = max(y, v)
-                a = cast_raw(y, src_frac, p_acc)
+                a = cast_p(y, src_frac, p_acc)
             else:
                 a = np.int64(0)
                 for k in range(k_size):
@@ -561,11 +390,11 @@ def _pool(x, index, patch, is_max, pad_raw, src_frac, p_acc, p_res, out):
                     # accum_t + data_T at full precision, assigned to accum_t
                     fmax = max(acc_frac, src_frac)
                     t = (a << (fmax - acc_frac)) + (v << (fmax - src_frac))
-                    a = cast_raw(t, fmax, p_acc)
+                    a = cast_p(t, fmax, p_acc)
                 d = patch[o]
                 q = -((-a) // d) if a < 0 else a // d
-                a = fit(q, p_acc[_W], p_acc[_S], p_acc[_O], 0)
-            out[e, o] = cast_raw(a, acc_frac, p_res)
+                a = fit_p(q, p_acc)
+            out[e, o] = cast_p(a, acc_frac, p_res)
 
 
 # ----------------------------------------------------------------------------- merge
@@ -580,7 +409,7 @@ def _add(a, a_frac, b, b_frac, op, p, out):
             u = a[e, j]
             v = b[e, j]
             if op == 2:
-                out[e, j] = cast_raw(u * v, a_frac + b_frac, p)
+                out[e, j] = cast_p(u * v, a_frac + b_frac, p)
                 continue
             ua = u << (fmax - a_frac)
             vb = v << (fmax - b_frac)
@@ -599,7 +428,7 @@ def _add(a, a_frac, b, b_frac, op, p, out):
             else:
                 r = ua + vb
                 f = fmax + 1
-            out[e, j] = cast_raw(r, f, p)
+            out[e, j] = cast_p(r, f, p)
 
 
 # ----------------------------------------------------------------------------- softmax
@@ -677,26 +506,22 @@ def _softmax(
                     for j in range(1, n_slice):
                         x_max = max(x_max, buf[j])
                     for j in range(n_slice):
-                        d = cast_raw(x_max - buf[j], src_frac, p_norm)
+                        d = cast_p(x_max - buf[j], src_frac, p_norm)
                         idx = _top_bits(d, p_norm[_W], exp_bits)
-                        slots[j] = cast_raw(exp_table[idx], exp_frac, p_acc)
+                        slots[j] = cast_p(exp_table[idx], exp_frac, p_acc)
                 else:
                     for j in range(n_slice):
                         idx = _top_bits(buf[j], p_norm[_W], exp_bits)
-                        slots[j] = cast_raw(exp_table[idx], exp_frac, p_acc)
+                        slots[j] = cast_p(exp_table[idx], exp_frac, p_acc)
                 for t in range(schedule.shape[0]):
-                    slots[schedule[t, 0]] = fit(
-                        slots[schedule[t, 1]] + slots[schedule[t, 2]],
-                        p_acc[_W],
-                        p_acc[_S],
-                        p_acc[_O],
-                        0,
+                    slots[schedule[t, 0]] = fit_p(
+                        slots[schedule[t, 1]] + slots[schedule[t, 2]], p_acc
                     )
                 total = slots[schedule[schedule.shape[0] - 1, 0]] if n_slice > 1 else slots[0]
-                s = cast_raw(total, p_acc[_F], p_inv_inp)
+                s = cast_p(total, p_acc[_F], p_inv_inp)
                 inv = inv_table[_top_bits(s, p_inv_inp[_W], inv_bits)]
                 for j in range(n_slice):
-                    out[e, o * n_slice * n_inner + j * n_inner + k] = cast_raw(
+                    out[e, o * n_slice * n_inner + j * n_inner + k] = cast_p(
                         slots[j] * inv, p_acc[_F] + inv_frac, p_res
                     )
 
@@ -746,11 +571,11 @@ def _sum_squares(x, x_frac, y, y_frac, has_y, p_diff, p_acc, out):
         for i in range(x.shape[1]):
             if has_y:
                 t = (x[e, i] << (fmax - x_frac)) - (y[e, i] << (fmax - y_frac))
-                d = cast_raw(t, fmax, p_diff)
+                d = cast_p(t, fmax, p_diff)
             else:
-                d = cast_raw(x[e, i], x_frac, p_diff)
-            sq = cast_raw(d * d, 2 * d_frac, p_acc)
-            acc = fit(acc + sq, p_acc[_W], p_acc[_S], p_acc[_O], 0)
+                d = cast_p(x[e, i], x_frac, p_diff)
+            sq = cast_p(d * d, 2 * d_frac, p_acc)
+            acc = fit_p(acc + sq, p_acc)
         out[e] = acc
 
 

@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ._kernels import _F, _S, _W, _quantize, cast_vec
+from ._kernels import _F, _S, _W, _quantize, cast_into
 
 ACT_NONE, ACT_LINEAR, ACT_RELU = range(3)
 
 
-def _dense_epilogue(acc, bias, p_acc, p_res, fast_res, act, p_act, fast_act, out):
+def _dense_epilogue(acc, bias, p_acc, p_res, act, p_act, out):
     """out = act(cast_res(wrap_acc(acc + bias))), in blocks of about 4096 values.
 
     ``act``: ACT_NONE (out is the Dense result), ACT_LINEAR (cast to ``p_act``) or
@@ -66,13 +66,13 @@ def _dense_epilogue(acc, bias, p_acc, p_res, fast_res, act, p_act, fast_act, out
         else:
             for k in range(size):
                 a[k] = a[k] & mask
-        cast_vec(a, size, acc_frac, p_res, r, fast_res)
+        cast_into(a[:size], r[:size], acc_frac, p_res)
         dst = flat_out[e0 * n_out : e0 * n_out + size]
         if act == ACT_NONE:
             for k in range(size):
                 dst[k] = r[k]
         else:
-            cast_vec(r, size, res_frac, p_act, a, fast_act)
+            cast_into(r[:size], a[:size], res_frac, p_act)
             if act == ACT_RELU:
                 for k in range(size):
                     dst[k] = a[k] if r[k] > 0 else 0

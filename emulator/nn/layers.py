@@ -17,18 +17,47 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from emulator.fixed import FixedType, FixedTypeError, Overflow, Rounding
+
 from . import _kernels, _kernels_gemm, _tables
-from ._types import as_type, fast_cast_ok, frac, kernel_params, make_type, raw_range
+from ._kernels import params
 
 Raw = np.ndarray
+
+
+def layer_type(value: object, what: str = "type") -> FixedType:
+    """``value`` (a ``FixedType`` or its ap_/hls4ml spelling) as a type the network
+    kernels carry: any width 1..64 except ``ap_ufixed<64,.>``, whose raws would not
+    be int64 values. ``what`` names the value in errors."""
+    if isinstance(value, str):
+        value = FixedType.parse(value)
+    if not isinstance(value, FixedType):
+        raise TypeError(f"{what} must be a FixedType or a type spelling, got {value!r}")
+    if not value.signed and value.width == 64:
+        raise FixedTypeError(
+            f"{what} {value}: network layers carry raws as int64 values; a 64-bit unsigned type "
+            "does not fit (use ap_ufixed<63,.> or a signed type)"
+        )
+    return value
+
+
+def _maybe_type(value: object, what: str) -> FixedType | None:
+    return None if value is None else layer_type(value, what)
+
+
+def _need(value: FixedType | None, what: str) -> FixedType:
+    """An optional type field that this layer's configuration requires."""
+    if value is None:
+        raise ValueError(f"{what} is required")
+    return value
 
 
 def quantize_weights(values: Any, t: Any) -> np.ndarray:
     """Raw weights as hls4ml's C simulation loads them: each value printed with
     max(0, frac) decimals, read back as a double, converted by ap_fixed(double)."""
-    t = as_type(t)
+    t = layer_type(t)
     data = np.asarray(values)
-    decimals = max(0, frac(t))
+    decimals = max(0, t.frac)
     fmt = f"{{:.{decimals}f}}"
     parsed = np.array([float(fmt.format(v)) for v in np.nditer(data, order="C")], dtype=np.float64)
     return _tables.quantize_doubles(parsed, t).reshape(data.shape)
@@ -38,9 +67,9 @@ def _pick(kernel: tuple[Any, Any], parallel: bool) -> Any:
     return kernel[1] if parallel else kernel[0]
 
 
-def _cast(x: Raw, src: Any, dst: Any, parallel: bool) -> Raw:
+def _cast(x: Raw, src: FixedType, dst: FixedType, parallel: bool) -> Raw:
     out = np.empty_like(x)
-    _pick(_kernels.cast, parallel)(x, frac(src), kernel_params(dst), out, fast_cast_ok(src, dst))
+    _pick(_kernels.cast, parallel)(x, src.frac, params(dst), out)
     return out
 
 
@@ -49,14 +78,14 @@ class Layer:
     """Base: a named node with producer names (empty: the previous layer)."""
 
     name: str
-    result_type: Any
+    result_type: FixedType
     inputs: tuple[str, ...] = ()
     shape: tuple[int, ...] = ()
     kind: ClassVar[str] = "layer"
     arrays: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        self.result_type = as_type(self.result_type)
+        self.result_type = layer_type(self.result_type, f"layer {self.name!r} result_type")
         self.inputs = tuple(self.inputs)
         self.shape = tuple(int(s) for s in self.shape)
 
@@ -68,7 +97,7 @@ class Layer:
         """Output shape from the input shapes (default: same as the first input)."""
         return in_shapes[0]
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         raise NotImplementedError
 
 
@@ -80,10 +109,10 @@ class Input(Layer):
 
     def quantize(self, x: np.ndarray, parallel: bool) -> Raw:
         out = np.empty(x.shape, dtype=np.int64)
-        _pick(_kernels.quantize, parallel)(x, kernel_params(self.result_type), out)
+        _pick(_kernels.quantize, parallel)(x, params(self.result_type), out)
         return out
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:  # noqa: ARG002 - Layer.run signature
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:  # noqa: ARG002 - Layer.run signature
         return xs[0]
 
 
@@ -92,10 +121,10 @@ class Dense(Layer):
     """nnet::dense_latency: acc = accum_t(bias); acc += accum_t(x_i * w_ij); cast."""
 
     weight: Raw = field(default_factory=lambda: np.zeros((0, 0), np.int64))
-    weight_type: Any = None
+    weight_type: FixedType = None  # type: ignore[assignment]  # required; checked on construction
     bias: Raw = field(default_factory=lambda: np.zeros(0, np.int64))
-    bias_type: Any = None
-    accum_type: Any = None
+    bias_type: FixedType = None  # type: ignore[assignment]  # required; checked on construction
+    accum_type: FixedType = None  # type: ignore[assignment]  # required; checked on construction
     kind: ClassVar[str] = "dense"
     arrays: ClassVar[tuple[str, ...]] = ("weight", "bias")
 
@@ -103,9 +132,9 @@ class Dense(Layer):
         super().__post_init__()
         self.weight = np.ascontiguousarray(self.weight, dtype=np.int64)
         self.bias = np.ascontiguousarray(self.bias, dtype=np.int64).reshape(-1)
-        self.weight_type = as_type(self.weight_type)
-        self.bias_type = as_type(self.bias_type)
-        self.accum_type = as_type(self.accum_type)
+        self.weight_type = layer_type(self.weight_type, f"layer {self.name!r} weight_type")
+        self.bias_type = layer_type(self.bias_type, f"layer {self.name!r} bias_type")
+        self.accum_type = layer_type(self.accum_type, f"layer {self.name!r} accum_type")
         if self.weight.ndim != 2 or self.bias.shape[0] != self.weight.shape[1]:
             raise ValueError(
                 f"layer {self.name!r}: weight must be (n_in, n_out) and bias (n_out,), got "
@@ -125,7 +154,7 @@ class Dense(Layer):
             )
         return (self.weight.shape[1],)
 
-    def _fast_mode(self, x_type: Any) -> int:
+    def _fast_mode(self, x_type: FixedType) -> int:
         """Which kernel is exact for this input type (see ``_kernels``): 0 the
         general sequential one, 1/2 ring arithmetic (wrapping or provably
         non-overflowing accumulator; products truncated/exact or otherwise rounded),
@@ -140,19 +169,19 @@ class Dense(Layer):
                 f"layer {self.name!r}: product of {x_type} and {self.weight_type} is wider "
                 "than the 63 bits the int64 kernels hold"
             )
-        s = frac(x_type) + frac(self.weight_type) - frac(acc)
-        lo_x, hi_x = raw_range(x_type)
+        s = x_type.frac + self.weight_type.frac - acc.frac
+        lo_x, hi_x = x_type.min_raw, x_type.max_raw
         x_max = float(max(abs(lo_x), abs(hi_x)))
         w_abs = np.abs(self.weight).astype(np.float64)
         products = x_max * w_abs * 2.0 ** (-s)
         bound = np.abs(self._bias_acc) + (products + 1).sum(axis=0)
-        wraps = int(kernel_params(acc)[4]) == _kernels.WRAP
+        wraps = acc.overflow is Overflow.WRAP
         if not wraps and acc.signed:
             # |every partial sum| < 2**(W-1) - 1: no saturation can happen
-            wraps = bool(np.all(bound < raw_range(acc)[1]))
+            wraps = bool(np.all(bound < acc.max_raw))
         mode = 0
         if wraps and s <= 62:
-            truncating = s <= 0 or int(kernel_params(acc)[3]) == _kernels.TRN
+            truncating = s <= 0 or acc.rounding is Rounding.TRN
             mode = 1 if truncating else 2
             exact_in_float = (
                 bool(np.all(bound < 2.0**52)) and x_max * w_abs.max(initial=0) < 2.0**52
@@ -164,13 +193,13 @@ class Dense(Layer):
         self._plan[x_type] = mode
         return mode
 
-    def gemm_weights(self, x_type: Any) -> np.ndarray | None:
+    def gemm_weights(self, x_type: FixedType) -> np.ndarray | None:
         """float64 weights (n_in, n_out) scaled to the accumulator's LSB when the
         layer is an exact float64 GEMM for inputs of ``x_type`` (mode 4), else None."""
         if self._fast_mode(x_type) != 4:
             return None
         if x_type not in self._gemm_w:
-            s = frac(x_type) + frac(self.weight_type) - frac(self.accum_type)
+            s = x_type.frac + self.weight_type.frac - self.accum_type.frac
             self._gemm_w[x_type] = np.ldexp(self.weight.astype(np.float64), -s)
         return self._gemm_w[x_type]
 
@@ -178,26 +207,17 @@ class Dense(Layer):
         """Arguments of ``_kernels_gemm.dense_epilogue`` between ``acc`` and ``out``:
         bias, accumulator wrap, result cast, then ``act`` (a linear or relu
         Activation reading this layer) fused in."""
-        code, p_act, fast_act = _kernels_gemm.ACT_NONE, kernel_params(self.result_type), True
+        code, p_act = _kernels_gemm.ACT_NONE, params(self.result_type)
         if act is not None:
             relu = act.activation == "relu"
             code = _kernels_gemm.ACT_RELU if relu else _kernels_gemm.ACT_LINEAR
-            p_act = kernel_params(act.result_type)
-            fast_act = fast_cast_ok(self.result_type, act.result_type)
-        return (
-            self._bias_acc,
-            kernel_params(self.accum_type),
-            kernel_params(self.result_type),
-            fast_cast_ok(self.accum_type, self.result_type),
-            code,
-            p_act,
-            fast_act,
-        )
+            p_act = params(act.result_type)
+        return (self._bias_acc, params(self.accum_type), params(self.result_type), code, p_act)
 
-    def _matmul(self, x: Raw, x_type: Any, parallel: bool) -> Raw:
+    def _matmul(self, x: Raw, x_type: FixedType, parallel: bool) -> Raw:
         out = np.empty((x.shape[0], self.weight.shape[1]), dtype=np.int64)
         mode = self._fast_mode(x_type)
-        prod_frac = frac(x_type) + frac(self.weight_type)
+        prod_frac = x_type.frac + self.weight_type.frac
         if mode == 4:
             weights = self.gemm_weights(x_type)
             assert weights is not None
@@ -205,15 +225,14 @@ class Dense(Layer):
             _kernels_gemm.dense_epilogue(acc, *self.gemm_finish_args(), out)
             return out
         if mode == 3:
-            s = prod_frac - frac(self.accum_type)
+            s = prod_frac - self.accum_type.frac
             _pick(_kernels.dense_float, parallel)(
                 np.ascontiguousarray(x),
                 np.ldexp(self.weight.astype(np.float64), -s),
                 self._bias_acc.astype(np.float64),
                 s > 0,
-                kernel_params(self.accum_type),
-                kernel_params(self.result_type),
-                fast_cast_ok(self.accum_type, self.result_type),
+                params(self.accum_type),
+                params(self.result_type),
                 out,
             )
             return out
@@ -223,11 +242,10 @@ class Dense(Layer):
                 np.ascontiguousarray(x),
                 self.weight,
                 self._bias_acc,
-                prod_frac - frac(self.accum_type),
-                int(kernel_params(self.accum_type)[3]),
-                kernel_params(self.accum_type),
-                kernel_params(self.result_type),
-                fast_cast_ok(self.accum_type, self.result_type),
+                prod_frac - self.accum_type.frac,
+                int(params(self.accum_type)[3]),
+                params(self.accum_type),
+                params(self.result_type),
                 out,
             )
             return out
@@ -236,14 +254,14 @@ class Dense(Layer):
             self._wt,
             self._bias_acc,
             prod_frac,
-            kernel_params(self.accum_type),
-            kernel_params(self.result_type),
+            params(self.accum_type),
+            params(self.result_type),
             0,
             out,
         )
         return out
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         return self._matmul(xs[0], types[0], parallel)
 
 
@@ -293,7 +311,7 @@ class Conv(Dense):
             return self.shape
         return (self.index.shape[0], self.weight.shape[1])
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         n = xs[0].shape[0]
         flat_index = self.index.ravel()
         cols = np.empty((n, flat_index.size), dtype=np.int64)
@@ -307,9 +325,9 @@ class BatchNorm(Layer):
     """nnet::normalize: res = x * scale + bias at full precision, cast once."""
 
     scale: Raw = field(default_factory=lambda: np.zeros(0, np.int64))
-    scale_type: Any = None
+    scale_type: FixedType = None  # type: ignore[assignment]  # required; checked on construction
     bias: Raw = field(default_factory=lambda: np.zeros(0, np.int64))
-    bias_type: Any = None
+    bias_type: FixedType = None  # type: ignore[assignment]  # required; checked on construction
     kind: ClassVar[str] = "batchnorm"
     arrays: ClassVar[tuple[str, ...]] = ("scale", "bias")
 
@@ -317,25 +335,25 @@ class BatchNorm(Layer):
         super().__post_init__()
         self.scale = np.ascontiguousarray(self.scale, dtype=np.int64).ravel()
         self.bias = np.ascontiguousarray(self.bias, dtype=np.int64).ravel()
-        self.scale_type = as_type(self.scale_type)
-        self.bias_type = as_type(self.bias_type)
+        self.scale_type = layer_type(self.scale_type, f"layer {self.name!r} scale_type")
+        self.bias_type = layer_type(self.bias_type, f"layer {self.name!r} bias_type")
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         x_type = types[0]
-        prod_frac = frac(x_type) + frac(self.scale_type)
-        sum_frac = max(prod_frac, frac(self.bias_type))
+        prod_frac = x_type.frac + self.scale_type.frac
+        sum_frac = max(prod_frac, self.bias_type.frac)
         if x_type.width + self.scale_type.width + abs(sum_frac - prod_frac) > 62:
             raise ValueError(f"layer {self.name!r}: x*scale+bias is wider than 62 bits")
         out = np.empty_like(xs[0])
         _pick(_kernels.scale_shift, parallel)(
             xs[0],
-            frac(x_type),
+            x_type.frac,
             self.scale,
-            frac(self.scale_type),
+            self.scale_type.frac,
             self.bias,
-            sum_frac - frac(self.bias_type),
+            sum_frac - self.bias_type.frac,
             sum_frac,
-            kernel_params(self.result_type),
+            params(self.result_type),
             out,
         )
         return out
@@ -350,10 +368,10 @@ class Activation(Layer):
 
     activation: str = "linear"
     table_size: int = 1024
-    table_type: Any = None
+    table_type: FixedType | None = None
     table: Raw = field(default_factory=lambda: np.zeros(0, np.int64))
     alpha: int = 0
-    param_type: Any = None
+    param_type: FixedType | None = None
     kind: ClassVar[str] = "activation"
     arrays: ClassVar[tuple[str, ...]] = ("table",)
 
@@ -364,38 +382,40 @@ class Activation(Layer):
         known = ("linear", "relu", "leaky_relu", "sigmoid", "tanh")
         if self.activation not in known:
             raise ValueError(f"layer {self.name!r}: activation {self.activation!r} not in {known}")
-        if self.table_type is not None:
-            self.table_type = as_type(self.table_type)
-        if self.param_type is not None:
-            self.param_type = as_type(self.param_type)
+        self.table_type = _maybe_type(self.table_type, f"layer {self.name!r} table_type")
+        self.param_type = _maybe_type(self.param_type, f"layer {self.name!r} param_type")
         if self.activation in self._TABLE_RANGE and self.table.size == 0:
             if self.table_type is None:
-                self.table_type = as_type("ap_fixed<18,8>")
+                self.table_type = layer_type("ap_fixed<18,8>")
             fn = _tables.sigmoid_table if self.activation == "sigmoid" else _tables.tanh_table
             self.table = fn(self.table_size, self.table_type)
         self.table = np.ascontiguousarray(self.table, dtype=np.int64)
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         x, x_type = xs[0], types[0]
-        p = kernel_params(self.result_type)
+        p = params(self.result_type)
         out = np.empty_like(x)
-        fast = fast_cast_ok(x_type, self.result_type)
         if self.activation == "linear":
-            _pick(_kernels.cast, parallel)(x, frac(x_type), p, out, fast)
+            _pick(_kernels.cast, parallel)(x, x_type.frac, p, out)
         elif self.activation == "relu":
-            _pick(_kernels.relu, parallel)(x, frac(x_type), p, out, fast)
+            _pick(_kernels.relu, parallel)(x, x_type.frac, p, out)
         elif self.activation == "leaky_relu":
             _pick(_kernels.leaky_relu, parallel)(
-                x, frac(x_type), self.alpha, frac(self.param_type), p, out
+                x,
+                x_type.frac,
+                self.alpha,
+                _need(self.param_type, f"layer {self.name!r} param_type").frac,
+                p,
+                out,
             )
         else:
             _pick(_kernels.table_lookup, parallel)(
                 x,
-                frac(x_type),
+                x_type.frac,
                 self.table_size,
                 self._TABLE_RANGE[self.activation],
                 self.table,
-                frac(self.table_type),
+                _need(self.table_type, f"layer {self.name!r} table_type").frac,
                 p,
                 out,
             )
@@ -414,11 +434,11 @@ class Softmax(Layer):
     implementation: str = "stable"
     exp_table_size: int = 1024
     inv_table_size: int = 1024
-    exp_table_type: Any = None
-    inv_table_type: Any = None
-    accum_type: Any = None
-    inv_inp_type: Any = None
-    inp_norm_type: Any = None
+    exp_table_type: FixedType | None = None
+    inv_table_type: FixedType | None = None
+    accum_type: FixedType | None = None
+    inv_inp_type: FixedType | None = None
+    inp_norm_type: FixedType | None = None
     exp_scale: float = 1.0
     n_inner: int = 1
     n_slice: int = 0
@@ -441,55 +461,65 @@ class Softmax(Layer):
             "inv_inp_type",
             "inp_norm_type",
         ):
-            value = getattr(self, name)
-            if value is not None:
-                setattr(self, name, as_type(value))
+            setattr(self, name, _maybe_type(getattr(self, name), f"layer {self.name!r} {name}"))
         self.exp_table = np.ascontiguousarray(self.exp_table, dtype=np.int64)
         self.inv_table = np.ascontiguousarray(self.inv_table, dtype=np.int64)
         self._schedule: np.ndarray | None = None
 
-    def prepare(self, x_type: Any) -> None:
+    def _types(self, x_type: FixedType) -> tuple[FixedType, ...]:
+        """(index type of the exp table, exp table, accumulator, inverse input,
+        inverse table), checked: the kernel forms exp * inverse in int64."""
+        where = f"layer {self.name!r}"
+        stable = self.implementation == "stable"
+        norm = _need(self.inp_norm_type, f"{where} inp_norm_type") if stable else x_type
+        exp_t = _need(self.exp_table_type, f"{where} exp_table_type")
+        acc = _need(self.accum_type, f"{where} accum_type")
+        inv_inp = _need(self.inv_inp_type, f"{where} inv_inp_type")
+        inv_t = _need(self.inv_table_type, f"{where} inv_table_type")
+        if acc.width + inv_t.width > 63:
+            raise ValueError(
+                f"{where}: the product of accum_type {acc} and inv_table_type {inv_t} is "
+                "wider than the 63 bits the int64 kernels hold"
+            )
+        return norm, exp_t, acc, inv_inp, inv_t
+
+    def prepare(self, x_type: FixedType) -> None:
         """Fill the tables for input type x_type (the latency variant indexes by it)."""
         if self.implementation == "argmax" or self.exp_table.size:
             return
-        if self.implementation == "stable":
-            index_type, negative = self.inp_norm_type, True
-        else:
-            index_type, negative = x_type, False
+        index_type, exp_t, _, inv_inp, inv_t = self._types(x_type)
+        negative = self.implementation == "stable"
         self.exp_table = _tables.exp_table(
-            self.exp_table_size, index_type, self.exp_table_type, negative, self.exp_scale
+            self.exp_table_size, index_type, exp_t, negative, self.exp_scale
         )
-        self.inv_table = _tables.invert_table(
-            self.inv_table_size, self.inv_inp_type, self.inv_table_type
-        )
+        self.inv_table = _tables.invert_table(self.inv_table_size, inv_inp, inv_t)
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         x, x_type = xs[0], types[0]
         n_slice = self.n_slice or x.shape[1] // self.n_inner
         out = np.empty_like(x)
         if self.implementation == "argmax":
-            one = _cast(np.ones((1, 1), np.int64), as_type("ap_int<2>"), self.result_type, False)
+            one = _cast(np.ones((1, 1), np.int64), layer_type("ap_int<2>"), self.result_type, False)
             _pick(_kernels.argmax, parallel)(x, n_slice, int(one[0, 0]), out)
             return out
         self.prepare(x_type)
+        norm, exp_t, acc, inv_inp, inv_t = self._types(x_type)
         if self._schedule is None:
             self._schedule = _kernels.reduce_schedule(n_slice)
-        stable = self.implementation == "stable"
-        norm = self.inp_norm_type if stable else x_type
         _pick(_kernels.softmax, parallel)(
             x,
-            frac(x_type),
+            x_type.frac,
             n_slice,
             self.n_inner,
-            stable,
-            kernel_params(norm),
+            self.implementation == "stable",
+            params(norm),
             self.exp_table,
-            frac(self.exp_table_type),
-            kernel_params(self.accum_type),
-            kernel_params(self.inv_inp_type),
+            exp_t.frac,
+            params(acc),
+            params(inv_inp),
             self.inv_table,
-            frac(self.inv_table_type),
-            kernel_params(self.result_type),
+            inv_t.frac,
+            params(self.result_type),
             self._schedule,
             out,
         )
@@ -502,7 +532,7 @@ class Pool(Layer):
     for padding, ``patch`` the divisor of each average, ``op`` 'max' or 'average'."""
 
     op: str = "max"
-    accum_type: Any = None
+    accum_type: FixedType = None  # type: ignore[assignment]  # required; checked on construction
     index: Raw = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     patch: Raw = field(default_factory=lambda: np.zeros(0, np.int64))
     kind: ClassVar[str] = "pool"
@@ -512,14 +542,14 @@ class Pool(Layer):
         super().__post_init__()
         if self.op not in ("max", "average"):
             raise ValueError(f"layer {self.name!r}: pooling op {self.op!r} not in (max, average)")
-        self.accum_type = as_type(self.accum_type)
+        self.accum_type = layer_type(self.accum_type, f"layer {self.name!r} accum_type")
         self.index = np.ascontiguousarray(self.index, dtype=np.int64)
         self.patch = np.ascontiguousarray(self.patch, dtype=np.int64).ravel()
 
     def infer_shape(self, in_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:  # noqa: ARG002
         return self.shape or (self.index.shape[0],)
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         x_type = types[0]
         # pad_val<Max>: the bit pattern with only the sign bit set, read in data_T
         pad = 1 << (x_type.width - 1)
@@ -532,9 +562,9 @@ class Pool(Layer):
             self.patch,
             self.op == "max",
             pad,
-            frac(x_type),
-            kernel_params(self.accum_type),
-            kernel_params(self.result_type),
+            x_type.frac,
+            params(self.accum_type),
+            params(self.result_type),
             out,
         )
         return out
@@ -549,7 +579,7 @@ class Reshape(Layer):
     def infer_shape(self, in_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
         return self.shape or (int(np.prod(in_shapes[0])),)
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         if types[0] == self.result_type:
             return xs[0]
         return _cast(xs[0], types[0], self.result_type, parallel)
@@ -575,15 +605,15 @@ class Merge(Layer):
         if self.op not in self._OPS:
             raise ValueError(f"layer {self.name!r}: merge op {self.op!r} not in {self._OPS}")
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         out = np.empty_like(xs[0])
         _pick(_kernels.merge, parallel)(
             xs[0],
-            frac(types[0]),
+            types[0].frac,
             xs[1],
-            frac(types[1]),
+            types[1].frac,
             self._OPS.index(self.op),
-            kernel_params(self.result_type),
+            params(self.result_type),
             out,
         )
         return out
@@ -601,7 +631,7 @@ class Concatenate(Layer):
     def infer_shape(self, in_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:  # noqa: ARG002
         return self.shape or (int(self.index.size),)
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         parts = [_cast(x, t, self.result_type, parallel) for x, t in zip(xs, types, strict=True)]
         joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
         out = np.empty((joined.shape[0], self.index.size), dtype=np.int64)
@@ -632,23 +662,21 @@ class Quantizer(Layer):
                 rows.append(np.zeros(5, np.int64))
             else:
                 rows.append(
-                    kernel_params(
-                        as_type_parts(width, integer, signed, self.rounding, self.overflow)
-                    )
+                    params(as_type_parts(width, integer, signed, self.rounding, self.overflow))
                 )
         self._params = np.ascontiguousarray(np.array(rows, dtype=np.int64).reshape(-1, 5))
 
-    def run(self, xs: list[Raw], types: list[Any], parallel: bool) -> Raw:
+    def run(self, xs: list[Raw], types: list[FixedType], parallel: bool) -> Raw:
         out = np.empty_like(xs[0])
         _pick(_kernels.cast_each, parallel)(
-            xs[0], frac(types[0]), self._params, kernel_params(self.result_type), out
+            xs[0], types[0].frac, self._params, params(self.result_type), out
         )
         return out
 
 
-def as_type_parts(width: int, integer: int, signed: int, rounding: str, overflow: str) -> Any:
+def as_type_parts(width: int, integer: int, signed: int, rounding: str, overflow: str) -> FixedType:
     """A FixedType from a row of HGQ per-element parameters."""
-    return make_type(int(width), int(integer), bool(signed), rounding, overflow)
+    return layer_type(FixedType(int(width), int(integer), bool(signed), rounding, overflow))
 
 
 LAYER_CLASSES: dict[str, type[Layer]] = {

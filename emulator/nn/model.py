@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from emulator.fixed import FixedType
 from streams import atomic_output
 
 from ._chain import DenseChain, check_raw_input, single_thread_blas
-from ._types import as_type, frac, type_from_json, type_to_json
-from .layers import LAYER_CLASSES, Input, Layer, Softmax
+from .layers import LAYER_CLASSES, Input, Layer, Softmax, layer_type
 
 FORMAT_VERSION = 1
 
@@ -81,7 +81,7 @@ class Model:
         return self.layers[0].shape
 
     @property
-    def output_types(self) -> list[Any]:
+    def output_types(self) -> list[FixedType]:
         return [self._by_name[name].result_type for name in self.outputs]
 
     def _as_input(self, x: Any) -> np.ndarray:
@@ -235,7 +235,7 @@ class Model:
                 if f.name in layer.arrays:
                     arrays[f"{i}.{f.name}"] = np.asarray(value)
                 elif f.name.endswith("_type"):
-                    entry[f.name] = None if value is None else type_to_json(value)
+                    entry[f.name] = None if value is None else _type_to_json(value)
                 elif isinstance(value, tuple):
                     entry[f.name] = list(value)
                 else:
@@ -285,7 +285,7 @@ class Model:
                     elif f.name in entry:
                         value = entry[f.name]
                         if f.name.endswith("_type") and value is not None:
-                            value = type_from_json(value)
+                            value = _type_from_json(value)
                         kwargs[f.name] = value
                 try:
                     layers.append(layer_cls(**kwargs))
@@ -302,7 +302,21 @@ class Model:
         return "\n".join(lines)
 
 
-def to_float(raw: np.ndarray, t: Any) -> np.ndarray:
+def to_float(raw: np.ndarray, t: FixedType | str) -> np.ndarray:
     """raw * 2**-frac as float64 (exact up to 53 significant bits, like to_double)."""
-    t = as_type(t)
-    return np.ldexp(raw.astype(np.float64), -frac(t))
+    return np.ldexp(raw.astype(np.float64), -layer_type(t).frac)
+
+
+def _type_to_json(t: FixedType) -> dict[str, Any]:
+    """A type as the model file stores it (fields of ``FixedType``, mode names)."""
+    return {
+        "width": t.width,
+        "integer": t.integer,
+        "signed": t.signed,
+        "rounding": t.rounding.value,
+        "overflow": t.overflow.value,
+    }
+
+
+def _type_from_json(d: dict[str, Any]) -> FixedType:
+    return FixedType(d["width"], d["integer"], d["signed"], d["rounding"], d["overflow"])

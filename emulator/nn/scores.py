@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
+from ._kernels import params
 from ._tables import quantize_doubles
-from ._types import as_type, frac, kernel_params
+from .layers import layer_type
 from .model import Model
 
 
@@ -46,28 +47,26 @@ def sum_of_squares(
     parallel: bool = False,
 ) -> tuple[np.ndarray, Any]:
     """sum_i diff_type(x_i - y_i)^2 accumulated in accum_type (y omitted: x_i^2)."""
-    x_type = as_type(x_type)
-    accum_type = as_type(accum_type)
+    x_type = layer_type(x_type)
+    accum_type = layer_type(accum_type)
     x = _raw2d(x_raw, "x_raw")
     has_y = y_raw is not None
     if has_y:
         if y_type is None:
             raise ValueError("y_type is required with y_raw")
-        y_type = as_type(y_type)
+        y_type = layer_type(y_type)
         y = _raw2d(y_raw, "y_raw")
         if y.shape != x.shape:
             raise ValueError(f"x_raw {x.shape} and y_raw {y.shape} differ in shape")
-        y_frac = frac(y_type)
+        y_frac = y_type.frac
     else:
-        y, y_frac = x, frac(x_type)
-    diff_type = as_type(diff_type) if diff_type is not None else x_type
+        y, y_frac = x, x_type.frac
+    diff_type = layer_type(diff_type) if diff_type is not None else x_type
     if 2 * diff_type.width > 63:
         raise ValueError(f"diff_type {diff_type} squared exceeds the 63-bit kernels")
     out = np.empty(x.shape[0], dtype=np.int64)
     kernel = _kernels.sum_squares[1 if parallel else 0]
-    kernel(
-        x, frac(x_type), y, y_frac, has_y, kernel_params(diff_type), kernel_params(accum_type), out
-    )
+    kernel(x, x_type.frac, y, y_frac, has_y, params(diff_type), params(accum_type), out)
     return out, accum_type
 
 
@@ -76,9 +75,7 @@ def _scale(acc: np.ndarray, acc_type: Any, n: int, scale_type: Any, out_type: An
     scale = int(quantize_doubles(np.array([1.0 / n]), scale_type)[0])
     prod = acc * scale
     out = np.empty((prod.size, 1), dtype=np.int64)
-    _kernels.cast[0](
-        prod.reshape(-1, 1), frac(acc_type) + frac(scale_type), kernel_params(out_type), out, False
-    )
+    _kernels.cast[0](prod.reshape(-1, 1), acc_type.frac + scale_type.frac, params(out_type), out)
     return out.ravel()
 
 
@@ -107,8 +104,8 @@ def reconstruction_mse(
         parallel=parallel,
     )
     n = _raw2d(x_raw, "x_raw").shape[1]
-    scale_t = as_type(scale_type)
-    out_t = as_type(out_type) if out_type is not None else acc_type
+    scale_t = layer_type(scale_type)
+    out_t = layer_type(out_type) if out_type is not None else acc_type
     if acc_type.width + scale_t.width > 63:
         raise ValueError(f"accum_type {acc_type} times scale_type {scale_t} exceeds 63 bits")
     return _scale(acc, acc_type, n, scale_t, out_t), out_t
@@ -118,7 +115,7 @@ def latent_norm(
     mu_raw: Any, mu_type: Any, *, accum_type: Any, parallel: bool = False
 ) -> tuple[np.ndarray, Any]:
     """AXOL1TL score: sum_i mu_i^2 of the latent means, in accum_type."""
-    mu_type = as_type(mu_type)
+    mu_type = layer_type(mu_type)
     return sum_of_squares(mu_raw, mu_type, accum_type, diff_type=mu_type, parallel=parallel)
 
 

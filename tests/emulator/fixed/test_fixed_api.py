@@ -19,6 +19,7 @@ from emulator.fixed import (
     FixedArray,
     FixedType,
     FixedTypeError,
+    NonFinite,
     Overflow,
     Rounding,
     _kernels,
@@ -152,6 +153,7 @@ def test_kernel_codes_match_the_enums() -> None:
         _kernels.SAT_ZERO,
         _kernels.SAT_SYM,
     ]
+    assert [int(p) for p in NonFinite] == [_kernels.REJECT, _kernels.HEADERS]
     params = FixedType(10, 3, False, "RND_INF", "SAT_SYM").kernel_params()
     assert params == (10, 7, 0, Rounding.RND_INF.code, Overflow.SAT_SYM.code)
     assert all(type(p) is int for p in params)
@@ -165,7 +167,7 @@ def test_quantize_refuses_nan_and_infinity(bad: float) -> None:
     with pytest.raises(ValueError, match=r"index \(1, 2\)"):
         FixedType(16, 6).quantize(values)
     with pytest.raises(ValueError, match="NaN or infinity"):
-        _kernels.quantize_raw(bad, *FixedType(16, 6).kernel_params())
+        _kernels.quantize_raw(bad, *FixedType(16, 6).kernel_params(), NonFinite.REJECT)
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (5,), (2, 3), (2, 1, 4)])

@@ -143,8 +143,11 @@ def test_quantize_matches_headers(header_results) -> None:
         expected = harness.sign_extend(case.out, case.dst)
         params = case.dst.kernel_params()
         generic = np.empty_like(expected)
-        assert _kernels.quantize_array_generic(case.values, generic, *params) == -1
-        scalar = np.array([_kernels.quantize_raw(v, *params) for v in case.values], np.int64)
+        reject = _kernels.REJECT
+        assert _kernels.quantize_array_generic(case.values, generic, *params, reject) == -1
+        scalar = np.array(
+            [_kernels.quantize_raw(v, *params, reject) for v in case.values], np.int64
+        )
         inputs = [f"{v!r} ({float(v).hex()})" for v in case.values]
         for path, got in [
             ("quantize", case.dst.quantize(case.values)),
