@@ -51,6 +51,12 @@ CombLogic = Any
 _FIELD = {"pt": Field.PT, "eta": Field.ETA, "phi": Field.PHI, "quality": Field.QUALITY}
 
 
+#: the cut-seed kinds :func:`trace_seed` generates; anything else is refused by name
+_TRACED_KINDS = frozenset(
+    {PlanKind.LEADING, PlanKind.PAIR, PlanKind.HT, PlanKind.MET_OBJECTS, PlanKind.MET_EVENT}
+)
+
+
 class TraceError(FirmwareError):
     """A seed that cannot be traced; the message names the seed."""
 
@@ -267,6 +273,12 @@ def trace_seed(seed: SeedPlan, plan: MenuPlan) -> TracedSeed:
     """Trace a cut seed's datapath into a da4ml ``CombLogic`` (outputs: :data:`OUTPUTS`)."""
     if seed.kind is PlanKind.NN:
         raise TraceError(f"seed {seed.name!r}: network seeds are traced by firmware._trace_nn")
+    if seed.kind not in _TRACED_KINDS:
+        raise TraceError(
+            f"seed {seed.name!r}: {seed.kind.name.lower()} seeds have no firmware generator yet "
+            "(the emulator runs them; the firmware covers single/double/triple/quad object, "
+            "pair, HT, MET and network seeds)"
+        )
     layout = seed_input_layout(seed, plan)
     inputs = _trace.FixedVariableArrayInput(len(layout))
     variables: list[Any] = list(inputs._vars)  # da4ml exposes no accessor
@@ -287,7 +299,7 @@ def trace_seed(seed: SeedPlan, plan: MenuPlan) -> TracedSeed:
             score = _pair(seed, per_collection[0], plan)
         elif seed.kind is PlanKind.HT:
             score = _ht(seed, per_collection[0])
-        else:
+        else:  # PlanKind.MET_OBJECTS: the only kind left in _TRACED_KINDS
             score = _met(seed, per_collection, plan)
     fired = score >= seed.threshold_raw
     comb = _trace.comb_trace(variables, [score, fired], keep_dead_inputs=True)
