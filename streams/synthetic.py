@@ -20,6 +20,11 @@ signal stands out in the ADC2021 57-feature view (:mod:`streams.slots`):
 
 A τ decays hadronically 65 % of the time (a ``tau`` object plus a ``jet`` with its
 kinematics) and otherwise leptonically (an e or μ carrying 60 % of its pT, more MET).
+
+Muons and e/gamma carry a charge of +1 or -1 (equally likely, independent per object), so a
+menu's charge cuts and charge correlations work on synthetic events; taus and jets have
+none (unknown, 0). The charges come from a random stream of their own (the block's
+seed sequence with spawn key 1), so every other value is the same as without charges.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ PROCESSES: dict[str, str] = {
 SIGNALS: tuple[str, ...] = ("A_4l", "LQ_btau", "h_tautau", "hpm_taunu")
 
 _ETA_MAX = {"egamma": 2.5, "muon": 2.4, "tau": 2.4, "jet": 4.7}
+#: collections whose objects get a charge of ±1
+_CHARGED = ("egamma", "muon")
 
 
 @dataclass(frozen=True)
@@ -91,9 +98,11 @@ _SOFT: dict[str, tuple[_Soft, ...]] = {
 class _Builder:
     """Accumulates object parts for one block, then interleaves and sorts them per event."""
 
-    def __init__(self, n: int, rng: np.random.Generator) -> None:
+    def __init__(self, n: int, rng: np.random.Generator, charge_rng: np.random.Generator) -> None:
         self.n = n
         self.rng = rng
+        #: a separate stream for the charges: drawing them leaves ``rng`` untouched
+        self.charge_rng = charge_rng
         self.parts: dict[
             str, list[tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]]
         ] = {c: [] for c in COLLECTIONS}
@@ -153,7 +162,11 @@ class _Builder:
         phi = np.asarray(self.rng.random(size=total, dtype=np.float32), np.float32)
         phi *= np.float32(2 * np.pi)
         phi -= np.float32(np.pi)
-        return Objects(offsets, pt[order], eta[order], phi, np.zeros(total, np.int32))
+        quality = np.zeros(total, np.int32)
+        if collection not in _CHARGED:
+            return Objects(offsets, pt[order], eta[order], phi, quality)
+        charge = (2 * self.charge_rng.integers(0, 2, size=total, dtype=np.int8) - 1).astype(np.int8)
+        return Objects(offsets, pt[order], eta[order], phi, quality, charge)
 
 
 def _signal(process: str, b: _Builder) -> None:
@@ -182,7 +195,8 @@ def _block(process: str, seed: int, block: int, n: int, first_id: int) -> EventB
     """One block of ``n`` events with its own random stream."""
     index = list(PROCESSES).index(process)
     rng = np.random.default_rng([seed, index, block])
-    b = _Builder(n, rng)
+    charge_rng = np.random.default_rng(np.random.SeedSequence([seed, index, block], spawn_key=(1,)))
+    b = _Builder(n, rng, charge_rng)
     for soft in _SOFT[process if process in _SOFT else "signal"]:
         b.add_soft(soft)
     _signal(process, b)
