@@ -165,7 +165,8 @@ class _Builder:
         quality = np.zeros(total, np.int32)
         if collection not in _CHARGED:
             return Objects(offsets, pt[order], eta[order], phi, quality)
-        charge = (2 * self.charge_rng.integers(0, 2, size=total, dtype=np.int8) - 1).astype(np.int8)
+        draws = self.charge_rng.integers(0, 2, size=total, dtype=np.int8)
+        charge: NDArray[np.int8] = np.asarray(2 * draws - 1, np.int8)
         return Objects(offsets, pt[order], eta[order], phi, quality, charge)
 
 
