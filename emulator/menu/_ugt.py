@@ -305,7 +305,14 @@ def _sum_seed(algorithm: str, name: str, match: re.Match[str]) -> Seed:
     if kind == "ETT":
         raise _Refused("ETT (the calorimeter's total tower ET is not in the event streams)")
     if kind == "ETM":
-        return Seed(name=inner_name, kind=SeedKind.MET, met_source="event", threshold=threshold)
+        # collections: unused for the event's MET; ("jet",) is what the YAML reader gives
+        return Seed(
+            name=inner_name,
+            kind=SeedKind.MET,
+            collections=("jet",),
+            met_source="event",
+            threshold=threshold,
+        )
     common = {"object_pt_min": _HT_JET_PT, "eta_max": _HT_JET_ETA, "threshold": threshold}
     if kind == "HTT":
         return Seed(name=inner_name, kind=SeedKind.HT, collections=("jet",), **common)  # type: ignore[arg-type]
