@@ -1,10 +1,17 @@
 """emulator.nn throughput next to hls4ml's C simulation, da4ml's interpreter and numpy.
 
-Two networks, the same quantized weights and inputs for every peer:
-- jet tagger 16 -> 64 -> 32 -> 32 -> 5 (ReLU; logits, so da4ml can trace it too),
-- 57-input dense autoencoder 57 -> 32 -> 8 -> 32 -> 57 (ReLU).
+Two configurations, the same quantized weights and inputs for every peer:
 
-Types: inputs and results ap_fixed<16,6>, weights and biases ap_fixed<8,2>, and an
+``default``: the jet tagger of ``../shared/reference/models/KERAS_3layer.*``
+(16 -> 64 -> 32 -> 32 -> 5, ReLU, softmax output) converted with hls4ml's default
+configuration: ``ap_fixed<16,6>`` for everything, accumulator included, so every
+product is truncated into a wrapping 16-bit accumulator (random weights of the same
+shape when the reference files are absent). da4ml does not trace the softmax.
+
+``hand-picked`` precisions:
+- jet tagger 16 -> 64 -> 32 -> 32 -> 5 (ReLU; logits, so da4ml can trace it too),
+- 57-input dense autoencoder 57 -> 32 -> 8 -> 32 -> 57 (ReLU);
+inputs and results ap_fixed<16,6>, weights and biases ap_fixed<8,2>, and an
 exact accumulator ap_fixed<44,28> (every product and sum representable), so the
 network da4ml traces (exact matmul, then the same result casts) is the same
 fixed-point function. Outputs of the bit-exact peers are compared bit for bit.
@@ -47,7 +54,10 @@ WEIGHT_T = "fixed<8,2>"
 ACCUM_T = "fixed<44,28>"
 
 
-def build_keras(sizes: list[int], seed: int) -> Any:
+REFERENCE = _HERE.parent.parent / "shared" / "reference" / "models"
+
+
+def build_keras(sizes: list[int], seed: int, softmax: bool = False) -> Any:
     import keras
 
     inp = keras.Input((sizes[0],), name="x")
@@ -55,6 +65,8 @@ def build_keras(sizes: list[int], seed: int) -> Any:
     for k, width in enumerate(sizes[1:]):
         last = k == len(sizes) - 2
         h = keras.layers.Dense(width, activation=None if last else "relu", name=f"d{k}")(h)
+    if softmax:
+        h = keras.layers.Softmax(name="softmax")(h)
     model = keras.Model(inp, h)
     rng = np.random.default_rng(seed)
     for w in model.weights:
@@ -78,6 +90,37 @@ def compile_hls(model: Any, out_dir: str) -> Any:
     hls_model = hls4ml.converters.convert_from_keras_model(
         model, hls_config=config, output_dir=out_dir, backend="Vivado", io_type="io_parallel"
     )
+    hls_model.compile()
+    return hls_model
+
+
+def compile_default(out_dir: str) -> Any:
+    """The reference jet tagger (or a random one of its shape) with hls4ml's default
+    configuration: ``ap_fixed<16,6>`` everywhere, softmax output."""
+    import hls4ml
+
+    if (REFERENCE / "KERAS_3layer.json").is_file():
+        from hls4ml.converters import keras_v2_to_hls
+
+        hls_model = keras_v2_to_hls(
+            {
+                "KerasJson": str(REFERENCE / "KERAS_3layer.json"),
+                "KerasH5": str(REFERENCE / "KERAS_3layer_weights.h5"),
+                "OutputDir": out_dir,
+                "ProjectName": "default_jet_tagger",
+                "IOType": "io_parallel",
+                "Backend": "Vivado",
+                "HLSConfig": {
+                    "Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}
+                },
+            }
+        )
+    else:
+        model = build_keras([16, 64, 32, 32, 5], seed=3, softmax=True)
+        config = hls4ml.utils.config_from_keras_model(model, granularity="model", backend="Vivado")
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=config, output_dir=out_dir, backend="Vivado", io_type="io_parallel"
+        )
     hls_model.compile()
     return hls_model
 
@@ -110,7 +153,7 @@ def trace_da4ml(emulator_model: Any) -> Any:
     return comb_trace(inp, x)
 
 
-def numpy_float(emulator_model: Any) -> Callable[[np.ndarray], np.ndarray]:
+def numpy_float(emulator_model: Any, softmax: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     mats = []
     for layer in emulator_model.layers[1:]:
         if layer.kind == "dense":
@@ -128,6 +171,9 @@ def numpy_float(emulator_model: Any) -> Callable[[np.ndarray], np.ndarray]:
             h = h @ w + b
             if k < len(mats) - 1:
                 np.maximum(h, 0, out=h)
+        if softmax:
+            h = np.exp(h - h.max(axis=1, keepdims=True))
+            h /= h.sum(axis=1, keepdims=True)
         return h
 
     return run
@@ -149,12 +195,13 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def bench(name: str, sizes: list[int], args: argparse.Namespace, workdir: str) -> None:
+def bench(name: str, hls_model: Any, args: argparse.Namespace, with_da4ml: bool) -> None:
     import numba
 
-    keras_model = build_keras(sizes, seed=len(name))
-    hls_model = compile_hls(keras_model, f"{workdir}/{name}")
     model = from_hls4ml(hls_model)
+    sizes = [model.layers[0].size] + [
+        layer.weight.shape[1] for layer in model.layers if layer.kind == "dense"
+    ]
     rng = np.random.default_rng(0)
     x = rng.normal(0.0, 4.0, (args.events, sizes[0]))
     x = np.ldexp(np.floor(np.ldexp(np.clip(x, -32, 31.99), 10)), -10)  # on the input grid
@@ -172,16 +219,19 @@ def bench(name: str, sizes: list[int], args: argparse.Namespace, workdir: str) -
     t_emn, y_emn = timed(lambda: model.predict(x, parallel=True), args.repeat)
     rows.append((f"emulator.nn, {numba.get_num_threads()} threads", len(x), t_emn))
 
-    start = time.perf_counter()
-    comb = trace_da4ml(model)
-    trace_s = time.perf_counter() - start
-    comb.predict(x[:100], n_threads=1)
-    t_da1, y_da1 = timed(lambda: comb.predict(x, n_threads=1), args.repeat)
-    rows.append(("da4ml CombLogic.predict, 1 thread", len(x), t_da1))
-    t_dan, y_dan = timed(lambda: comb.predict(x, n_threads=0), args.repeat)
-    rows.append(("da4ml CombLogic.predict, all threads", len(x), t_dan))
+    trace_s = 0.0
+    y_da1 = y_dan = None
+    if with_da4ml:
+        start = time.perf_counter()
+        comb = trace_da4ml(model)
+        trace_s = time.perf_counter() - start
+        comb.predict(x[:100], n_threads=1)
+        t_da1, y_da1 = timed(lambda: comb.predict(x, n_threads=1), args.repeat)
+        rows.append(("da4ml CombLogic.predict, 1 thread", len(x), t_da1))
+        t_dan, y_dan = timed(lambda: comb.predict(x, n_threads=0), args.repeat)
+        rows.append(("da4ml CombLogic.predict, all threads", len(x), t_dan))
 
-    run_np = numpy_float(model)
+    run_np = numpy_float(model, softmax=model.layers[-1].kind == "softmax")
     t_np, y_np = timed(lambda: run_np(x), args.repeat)
     rows.append(("numpy float32 (not bit-exact)", len(x), t_np))
 
@@ -190,17 +240,20 @@ def bench(name: str, sizes: list[int], args: argparse.Namespace, workdir: str) -
         return bool(np.array_equal(a.view(np.int64), b.view(np.int64)))
 
     same_hls = same(y_hls, y_em1[: len(hls_x)])
-    same_da = same(np.asarray(y_da1).reshape(y_em1.shape), y_em1) and same(
-        np.asarray(y_dan).reshape(y_em1.shape), y_em1
-    )
+    same_da: bool | str = "n/a (softmax)"
+    if y_da1 is not None:
+        same_da = same(np.asarray(y_da1).reshape(y_em1.shape), y_em1) and same(
+            np.asarray(y_dan).reshape(y_em1.shape), y_em1
+        )
     same_threads = same(y_emn, y_em1)
     max_float_dev = float(np.max(np.abs(y_np - y_em1)))
 
     hls_rate = rows[0][1] / rows[0][2]
-    da_rate = rows[3][1] / rows[3][2]
     hls_cpu_rate = rows[0][1] / CPU_SECONDS[0]
-    da_cpu_rate = rows[3][1] / CPU_SECONDS[3]
-    print(f"\n## {name}: {' -> '.join(map(str, sizes))}  (da4ml trace took {trace_s:.1f} s)")
+    da_rate = rows[3][1] / rows[3][2] if with_da4ml else float("nan")
+    da_cpu_rate = rows[3][1] / CPU_SECONDS[3] if with_da4ml else float("nan")
+    traced = f"  (da4ml trace took {trace_s:.1f} s)" if with_da4ml else ""
+    print(f"\n## {name}: {' -> '.join(map(str, sizes))}{traced}")
     print(
         f"{'peer':40s} {'events':>9s} {'median s':>9s} {'events/s':>12s} {'x hls4ml':>9s} "
         f"{'x da4ml(1t)':>11s} {'ev/CPU-s':>12s} {'CPU x hls4ml':>12s} {'CPU x da4ml':>11s}"
@@ -227,8 +280,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", default="/tmp/l1sim_bench_nn")
     args = parser.parse_args()
-    bench("jet_tagger", [16, 64, 32, 32, 5], args, args.workdir)
-    bench("autoencoder57", [57, 32, 8, 32, 57], args, args.workdir)
+    workdir = args.workdir
+    peers = [("jet_tagger default config (fixed<16,6>, softmax)", compile_default(f"{workdir}/d"))]
+    for name, sizes in [
+        ("jet_tagger", [16, 64, 32, 32, 5]),
+        ("autoencoder57", [57, 32, 8, 32, 57]),
+    ]:
+        keras_model = build_keras(sizes, seed=len(name))
+        peers.append((f"{name} hand-picked", compile_hls(keras_model, f"{workdir}/{name}")))
+    for name, hls_model in peers:
+        bench(name, hls_model, args, with_da4ml="default" not in name)
 
 
 if __name__ == "__main__":
