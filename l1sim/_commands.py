@@ -54,11 +54,13 @@ def run(
     argv: Sequence[str],
     force: bool = False,
     minimum_bias: bool | None = None,
+    prescale_column: int | None = None,
 ) -> int:
     """Replay ``inputs`` through the menu and write decisions, summary, plots and report.
 
     ``minimum_bias`` declares the background an unbiased sample (None: l1sim infers
-    it, see :func:`l1sim._pipeline.minimum_bias`).
+    it, see :func:`l1sim._pipeline.minimum_bias`). ``prescale_column`` picks the
+    prescale column of a uGT XML menu.
     """
     job = _pipeline.Job(
         background=list(inputs),
@@ -71,6 +73,7 @@ def run(
         random_seed=random_seed,
         command=" ".join(argv),
         minimum_bias=minimum_bias,
+        prescale_column=prescale_column,
     )
     inputs_on_disk = [Path(p) for p in [*inputs, *signals] if Path(p).exists()]
     for extra in (menu, scheme):

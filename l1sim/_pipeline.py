@@ -26,7 +26,7 @@ from tqdm import tqdm
 import emulator
 import streams
 from emulator import analysis
-from emulator.menu import Menu, MenuError, SeedKind, default_menu, load_menu
+from emulator.menu import Menu, MenuError, SeedKind, default_menu, from_uGT_xml, load_menu
 from emulator.replay import DecisionBatch, concat_decisions, read_decisions, write_decisions
 from emulator.timing import BX_NS, timing_report
 from l1sim import __version__
@@ -72,6 +72,8 @@ class Job:
     #: the background is an unbiased sample of collisions (None: infer, see
     #: :func:`minimum_bias`)
     minimum_bias: bool | None = None
+    #: uGT XML menus: the prescale column (label in prescale_L1TGlobal.csv beside the XML)
+    prescale_column: int | None = None
 
 
 def demo_job(*, max_bx: int | None = None, random_seed: int = 2026) -> Job:
@@ -109,16 +111,45 @@ def demo_job(*, max_bx: int | None = None, random_seed: int = 2026) -> Job:
 # ------------------------------------------------------------------------------ inputs
 
 
-def _menu(job: Job) -> Menu:
-    """The user's menu, or the built-in default; a bad menu is a UserError."""
+def _menu(job: Job) -> tuple[Menu, dict[str, Any]]:
+    """The user's menu (or the built-in default) and what of the file it emulates.
+
+    The second value is ``inputs.menu_algorithms`` of the summary: ``format`` (yaml,
+    ugt-xml, built-in), ``prescale_column``, ``algorithms`` (in the file),
+    ``emulated``, ``refused`` and ``refused_algorithms`` ([{index, name, reason}]:
+    uGT algorithms l1sim cannot express). A bad menu is a UserError.
+    """
     try:
         if job.menu_path is None:
-            return default_menu()
+            if job.prescale_column is not None:
+                raise UserError("--prescale-column applies to uGT XML menus (--menu FILE.xml)")
+            menu = default_menu()
+            return menu, _menu_algorithms("built-in", None, len(menu.seeds), [])
         if not Path(job.menu_path).is_file():
             raise UserError(f"{job.menu_path}: no such menu file")
-        return load_menu(job.menu_path)
+        if Path(job.menu_path).suffix.lower() != ".xml":
+            menu = load_menu(job.menu_path, prescale_column=job.prescale_column)
+            return menu, _menu_algorithms("yaml", None, len(menu.seeds), [])
+        imported = from_uGT_xml(job.menu_path, prescale_column=job.prescale_column)
     except MenuError as exc:
         raise UserError(str(exc)) from exc
+    refused = [{"index": a.index, "name": a.name, "reason": a.reason} for a in imported.refused]
+    return imported.menu, _menu_algorithms(
+        "ugt-xml", job.prescale_column, len(imported.algorithms), refused
+    )
+
+
+def _menu_algorithms(
+    kind: str, column: int | None, total: int, refused: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "format": kind,
+        "prescale_column": column,
+        "algorithms": total,
+        "emulated": total - len(refused),
+        "refused": len(refused),
+        "refused_algorithms": refused,
+    }
 
 
 def _scheme(job: Job) -> FillingScheme:
@@ -248,7 +279,13 @@ def _with_progress(
 
 def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summary:
     """Run ``job``: write its decisions to ``decisions_path`` and return its summary."""
-    menu = _menu(job)
+    menu, menu_algorithms = _menu(job)
+    if menu_algorithms["format"] == "ugt-xml":
+        say(
+            f"menu {menu.name!r}: {menu_algorithms['emulated']} of "
+            f"{menu_algorithms['algorithms']} algorithms emulated, "
+            f"{menu_algorithms['refused']} refused (l1sim menu show {job.menu_path} says why)"
+        )
     scheme = _scheme(job)
     background = streams.chain(*[_open(spec) for spec in job.background])
     signal_sources = {_label(spec): _open(spec) for spec in job.signals}
@@ -301,7 +338,7 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
     signals_s = time.perf_counter() - started
     say("analysing")
     started = time.perf_counter()
-    summary = build_summary(job, menu, scheme, decisions, signals)
+    summary = build_summary(job, menu, scheme, decisions, signals, menu_algorithms=menu_algorithms)
     summary["performance"] = {
         "replay_s": replay_s,
         "replay_bx_per_s": n_rows / replay_s if replay_s > 0 else None,
@@ -387,8 +424,13 @@ def build_summary(
     scheme: FillingScheme,
     decisions: DecisionBatch,
     signals: dict[str, DecisionBatch],
+    *,
+    menu_algorithms: dict[str, Any] | None = None,
 ) -> Summary:
-    """The summary.json content of a replay (see :mod:`l1sim._summary` for the keys)."""
+    """The summary.json content of a replay (see :mod:`l1sim._summary` for the keys).
+
+    ``menu_algorithms``: what of the menu file is emulated (see :func:`_menu`).
+    """
     n_colliding = scheme.n_colliding
     timing = timing_report(menu)
     is_minimum_bias, minimum_bias_reason = minimum_bias(job)
@@ -440,6 +482,8 @@ def build_summary(
             "background": job.background,
             "signals": job.signals,
             "menu": str(job.menu_path) if job.menu_path else f"built-in default ({menu.name})",
+            "menu_algorithms": menu_algorithms
+            or _menu_algorithms("built-in", None, len(menu.seeds), []),
             "pileup": _pileup_text(job, core.get("pileup")),
             "minimum_bias": is_minimum_bias,
             "minimum_bias_reason": minimum_bias_reason,

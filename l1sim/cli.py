@@ -21,6 +21,8 @@ from pathlib import Path
 
 from l1sim import __version__, _cosim_cmd
 from l1sim._errors import UserError
+from l1sim._menu_cmd import add_parser as add_menu_parser
+from l1sim._menu_cmd import run as run_menu
 
 _EPILOG = """\
 examples:
@@ -142,7 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="FILE",
-        help="menu YAML (default: the built-in default menu)",
+        help="menu YAML or CMS uGT XML (default: the built-in default menu)",
+    )
+    run.add_argument(
+        "--prescale-column",
+        type=int,
+        default=None,
+        metavar="N",
+        help="uGT XML menus: take the prescales from column N of the prescale_L1TGlobal.csv "
+        "beside the XML (default: every prescale 1)",
     )
     run.add_argument(
         "--pileup",
@@ -229,12 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
         "from its summary.json.",
     )
     report.add_argument("directory", type=Path, metavar="DIR")
+    add_menu_parser(commands, [verbosity])
     _cosim_cmd.add_parser(commands, [verbosity], _positive_int, _non_negative_float)
     return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the chosen subcommand (imports the heavy modules only when needed)."""
+    if args.command == "menu":
+        return run_menu(args)
     if args.command == "cosim":
         return _cosim_cmd.run(args)
     from l1sim import _commands  # noqa: PLC0415  (keeps --help and --version fast)
@@ -248,6 +261,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             inputs=args.inputs,
             out=args.out,
             menu=args.menu,
+            prescale_column=args.prescale_column,
             pileup=args.pileup,
             scheme=args.scheme,
             max_bx=args.max_bx,
