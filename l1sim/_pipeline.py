@@ -245,7 +245,7 @@ def _bx_stream(
     label: str,
 ) -> Iterator[streams.EventBatch]:
     """Events laid on the bunch clock, with pile-up overlaid when asked."""
-    placed = streams.timeline.place(source, scheme, max_bx=max_bx)
+    placed = streams.timeline.place(source, scheme, max_bx=max_bx, origin=label)
     if job.pileup is None:
         return placed
     mu_text = f"{job.pileup:g}" if isinstance(job.pileup, float | int) else "(a profile)"
@@ -351,7 +351,7 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
 
 def _events_only(decisions: DecisionBatch) -> DecisionBatch:
     """The rows of ``decisions`` that hold an event (signal efficiencies count events)."""
-    keep = decisions.event_id >= 0
+    keep = decisions.has_event
     fields = {
         name: getattr(decisions, name)[keep]
         for name in (
@@ -359,6 +359,7 @@ def _events_only(decisions: DecisionBatch) -> DecisionBatch:
             "bx",
             "colliding",
             "event_id",
+            "has_event",
             "true_interactions",
             "n_vertices",
             "scores",

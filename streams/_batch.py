@@ -26,10 +26,14 @@ from ._kernels import segment_order_desc
 __all__ = [
     "CHARGE_UNKNOWN",
     "COLLECTIONS",
+    "ID_DTYPES",
     "ISOLATION_UNKNOWN",
     "EventBatch",
     "Objects",
+    "as_id_dtype",
     "concat_batches",
+    "event_ids",
+    "unify_ids",
 ]
 
 #: Object collections every batch carries, in this order (possibly empty).
@@ -47,6 +51,75 @@ ISOLATION_UNKNOWN = -1
 def _unset() -> NDArray[Any]:
     """Placeholder of a per-object field not given: filled in by ``__post_init__``."""
     return np.zeros(0, np.int8)
+
+
+def _unset_flags() -> NDArray[np.bool_]:
+    """Placeholder of ``EventBatch.has_event`` not given: derived by ``__post_init__``."""
+    return np.zeros(0, np.bool_)
+
+
+#: dtypes an event id may have: int64 (signed sources) or uint64 (unsigned sources,
+#: e.g. NanoAOD's ``event``), so that every source id is held exactly
+ID_DTYPES: tuple[np.dtype[Any], ...] = (np.dtype(np.int64), np.dtype(np.uint64))
+
+
+def event_ids(values: ArrayLike, origin: str = "event ids") -> NDArray[Any]:
+    """``values`` as exact event ids: uint64 when unsigned 64-bit, int64 otherwise.
+
+    Unsigned sources keep ids up to 2**64 - 1 (NanoAOD's ``event`` is unsigned); every
+    other integer type fits int64. Non-integer values are refused, naming ``origin``.
+    """
+    ids = np.asarray(values)
+    if ids.dtype == np.uint64:
+        return np.ascontiguousarray(ids)
+    if ids.size == 0 and ids.dtype.kind not in "iub":
+        return np.zeros(ids.shape, np.int64)
+    if ids.dtype.kind not in "iub":
+        raise StreamError(f"{origin}: event ids of type {ids.dtype} are not integers")
+    return np.ascontiguousarray(ids, np.int64)
+
+
+def unify_ids(parts: Sequence[NDArray[Any]], origin: str = "event ids") -> NDArray[Any]:
+    """Concatenate id arrays of possibly different dtypes without losing a value.
+
+    int64 and uint64 parts are joined as int64 when every unsigned id is below 2**63,
+    as uint64 when no signed id is negative, and refused otherwise (no 64-bit type
+    holds both a negative id and one of 2**63 or more).
+    """
+    dtypes = {p.dtype for p in parts}
+    if len(dtypes) <= 1:
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return np.concatenate([as_id_dtype(p, _common_id_dtype(parts, origin), origin) for p in parts])
+
+
+def _common_id_dtype(parts: Sequence[NDArray[Any]], origin: str) -> np.dtype[Any]:
+    big = any(p.dtype == np.uint64 and p.size and int(p.max()) >= 2**63 for p in parts)
+    negative = any(p.dtype == np.int64 and p.size and int(p.min()) < 0 for p in parts)
+    if big and negative:
+        raise StreamError(
+            f"{origin}: cannot hold negative event ids and unsigned ids >= 2**63 in one "
+            "stream (no 64-bit integer type holds both); replay these inputs separately"
+        )
+    return np.dtype(np.uint64) if big else np.dtype(np.int64)
+
+
+def as_id_dtype(ids: NDArray[Any], dtype: Any, origin: str = "event ids") -> NDArray[Any]:
+    """``ids`` converted to ``dtype`` (int64 or uint64), refusing a value that changes."""
+    target = np.dtype(dtype)
+    if ids.dtype == target:
+        return ids
+    if ids.size:
+        if target == np.int64 and int(ids.max()) >= 2**63:
+            raise StreamError(
+                f"{origin}: event id {int(ids.max())} does not fit the stream's signed ids; "
+                "replay inputs with unsigned ids >= 2**63 apart from inputs with signed ids"
+            )
+        if target == np.uint64 and int(ids.min()) < 0:
+            raise StreamError(
+                f"{origin}: negative event id {int(ids.min())} in a stream of unsigned ids; "
+                "replay inputs with negative ids apart from inputs with unsigned ids"
+            )
+    return ids.astype(target)
 
 
 def _unknown(n: int, dtype: Any, value: int) -> NDArray[Any]:
@@ -245,8 +318,10 @@ class EventBatch:
     bx: NDArray[np.int32]
     #: whether the slot has colliding bunches (empty slots carry no hard scatter)
     colliding: NDArray[np.bool_]
-    #: event identifier from the source, -1 for a BX without an event
-    event_id: NDArray[np.int64]
+    #: event identifier from the source, exactly: int64, or uint64 for unsigned sources
+    #: (NanoAOD's ``event``); -1 (2**64 - 1 if uint64) for a BX without one. Any value,
+    #: negative included, is a real id: whether a record holds an event is ``has_event``
+    event_id: NDArray[Any]
     #: true number of pp interactions (incl. the hard scatter), NaN where unknown
     true_interactions: NDArray[np.float32]
     #: number of reconstructed primary vertices, -1 where unknown
@@ -255,6 +330,29 @@ class EventBatch:
     met_pt: NDArray[np.float32]
     met_phi: NDArray[np.float32]
     objects: dict[str, Objects] = field(default_factory=dict)
+    #: whether the record holds an input event (False for a BX left empty by the
+    #: timeline); independent of the id's sign. Derived when not given: every unplaced
+    #: record holds one; a placed record does when its int64 id is >= 0 (the former
+    #: convention)
+    has_event: NDArray[np.bool_] = field(default_factory=_unset_flags)
+
+    def __post_init__(self) -> None:
+        if self.event_id.dtype not in ID_DTYPES:
+            raise ValueError(
+                f"EventBatch: event_id must be int64 or uint64, not {self.event_id.dtype}"
+            )
+        n = self.orbit.shape[0]
+        if self.has_event.shape[0] != n:
+            if self.has_event.shape[0] != 0:
+                raise ValueError(
+                    f"EventBatch: has_event has {self.has_event.shape[0]} values, expected {n}"
+                )
+            derived = np.asarray(self.orbit) < 0
+            if self.event_id.dtype == np.int64:
+                derived |= np.asarray(self.event_id) >= 0
+            else:
+                derived[:] = True
+            object.__setattr__(self, "has_event", derived)
 
     def __len__(self) -> int:
         return int(self.orbit.shape[0])
@@ -272,10 +370,11 @@ class EventBatch:
     ) -> EventBatch:
         """An unplaced batch (orbit = bx = -1, colliding = True) as readers produce.
 
-        Collections missing from ``objects`` are filled in empty, so every batch carries
-        all of :data:`COLLECTIONS`.
+        Every record holds an event (``has_event`` True), whatever its id. Ids keep an
+        unsigned 64-bit dtype (see :func:`event_ids`). Collections missing from
+        ``objects`` are filled in empty, so every batch carries all of :data:`COLLECTIONS`.
         """
-        ids = np.ascontiguousarray(event_id, np.int64)
+        ids = event_ids(event_id)
         n = ids.shape[0]
         objs = {name: objects.get(name) or Objects.empty(n) for name in COLLECTIONS}
         objs.update({k: v for k, v in objects.items() if k not in objs})
@@ -300,6 +399,7 @@ class EventBatch:
             met_pt=np.ascontiguousarray(met_pt, np.float32),
             met_phi=np.ascontiguousarray(met_phi, np.float32),
             objects=objs,
+            has_event=np.ones(n, np.bool_),
         )
 
     def slice(self, start: int, stop: int) -> EventBatch:
@@ -315,6 +415,7 @@ class EventBatch:
             met_pt=self.met_pt[start:stop],
             met_phi=self.met_phi[start:stop],
             objects={k: v.slice(start, stop) for k, v in self.objects.items()},
+            has_event=self.has_event[start:stop],
         )
 
     def validate(self, origin: str, first_row: int = 0) -> None:
@@ -373,10 +474,11 @@ def concat_batches(parts: Sequence[EventBatch]) -> EventBatch:
         orbit=np.concatenate([p.orbit for p in parts]),
         bx=np.concatenate([p.bx for p in parts]),
         colliding=np.concatenate([p.colliding for p in parts]),
-        event_id=np.concatenate([p.event_id for p in parts]),
+        event_id=unify_ids([p.event_id for p in parts]),
         true_interactions=np.concatenate([p.true_interactions for p in parts]),
         n_vertices=np.concatenate([p.n_vertices for p in parts]),
         met_pt=np.concatenate([p.met_pt for p in parts]),
         met_phi=np.concatenate([p.met_phi for p in parts]),
         objects={k: Objects.concat([p.objects[k] for p in parts]) for k in parts[0].objects},
+        has_event=np.concatenate([p.has_event for p in parts]),
     )

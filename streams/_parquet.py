@@ -6,7 +6,12 @@ Schema ``l1sim-events/1`` (one row per record; recorded in the file metadata und
 ==========================  ==================  ==========================================
 column                      type                meaning
 ==========================  ==================  ==========================================
-``event_id``                int64               source event id, -1 for a BX without event
+``event_id``                int64 or uint64     source event id, exactly (uint64 for unsigned
+                                                sources such as NanoAOD's ``event``)
+``has_event``               bool                the record holds an input event (any id,
+                                                negative included); absent: every
+                                                unplaced record does, a placed one when
+                                                its id is >= 0
 ``orbit``, ``bx``           int64, int32        placement on the clock, -1 when unplaced
 ``colliding``               bool                slot has colliding bunches
 ``true_interactions``       float32             true pp interactions, NaN unknown
@@ -28,6 +33,7 @@ or isolation cut of a menu fails (``streams.CHARGE_UNKNOWN``, ``ISOLATION_UNKNOW
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,7 +46,14 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from ._atomic import atomic_output
-from ._batch import CHARGE_UNKNOWN, COLLECTIONS, ISOLATION_UNKNOWN, EventBatch, Objects
+from ._batch import (
+    CHARGE_UNKNOWN,
+    COLLECTIONS,
+    ISOLATION_UNKNOWN,
+    EventBatch,
+    Objects,
+    as_id_dtype,
+)
 from ._errors import StreamError
 from ._source import EventSource, rechunk
 
@@ -52,10 +65,11 @@ _REQUIRED = ("event_id", "met_pt", "met_phi")
 _FIELDS = ("pt", "eta", "phi", "quality")
 
 
-def arrow_schema() -> pa.Schema:
-    """The Arrow schema the writers produce."""
+def arrow_schema(id_type: pa.DataType | None = None) -> pa.Schema:
+    """The Arrow schema the writers produce (``event_id`` int64 unless ``id_type`` says)."""
     fields = [
-        pa.field("event_id", pa.int64()),
+        pa.field("event_id", id_type or pa.int64()),
+        pa.field("has_event", pa.bool_()),
         pa.field("orbit", pa.int64()),
         pa.field("bx", pa.int32()),
         pa.field("colliding", pa.bool_()),
@@ -73,8 +87,10 @@ def arrow_schema() -> pa.Schema:
 
 
 def _to_record_batch(batch: EventBatch, schema: pa.Schema) -> pa.RecordBatch:
+    ids = as_id_dtype(batch.event_id, schema.field("event_id").type.to_pandas_dtype())
     columns: list[pa.Array] = [
-        pa.array(batch.event_id),
+        pa.array(ids),
+        pa.array(batch.has_event),
         pa.array(batch.orbit),
         pa.array(batch.bx),
         pa.array(batch.colliding),
@@ -94,7 +110,11 @@ def _to_record_batch(batch: EventBatch, schema: pa.Schema) -> pa.RecordBatch:
 def _write(
     batches: Iterable[EventBatch], path: str | os.PathLike[str], kind: str, compression: str | None
 ) -> int:
-    schema = arrow_schema()
+    iterator = iter(batches)
+    first = next(iterator, None)
+    unsigned = first is not None and first.event_id.dtype == np.uint64
+    schema = arrow_schema(pa.uint64() if unsigned else None)
+    batches = itertools.chain([] if first is None else [first], iterator)
     written = 0
     with atomic_output(path) as tmp:
         if kind == "parquet":
@@ -246,8 +266,13 @@ def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
         objects[c] = Objects.from_counts(
             np.diff(offsets), *values[:4], charge=values[4], isolation=values[5]
         )
+    id_type = rb.schema.field("event_id").type
+    if not pa.types.is_integer(id_type):
+        raise StreamError(f"{origin}: column 'event_id' has type {id_type}, expected integers")
     batch = EventBatch.from_events(
-        _column(rb, "event_id", np.int64, -1, origin, row0),
+        _column(
+            rb, "event_id", np.uint64 if id_type == pa.uint64() else np.int64, -1, origin, row0
+        ),
         _column(rb, "met_pt", np.float32, 0, origin, row0),
         _column(rb, "met_phi", np.float32, 0, origin, row0),
         objects,
@@ -258,6 +283,10 @@ def from_record_batch(rb: pa.RecordBatch, origin: str, row0: int) -> EventBatch:
         batch.orbit[:] = _column(rb, "orbit", np.int64, -1, origin, row0)
         batch.bx[:] = _column(rb, "bx", np.int32, -1, origin, row0)
         batch.colliding[:] = _column(rb, "colliding", np.bool_, True, origin, row0)
+    if "has_event" in rb.schema.names:
+        batch.has_event[:] = _column(rb, "has_event", np.bool_, True, origin, row0)
+    elif batch.event_id.dtype == np.int64:  # files written before has_event: -1 on a placed BX
+        batch.has_event[:] = (batch.orbit < 0) | (batch.event_id >= 0)
     batch.validate(origin, row0)
     return batch
 

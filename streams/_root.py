@@ -1,7 +1,7 @@
 """ROOT files through uproot: CMS NanoAOD, the CMS HEP-tutorial tree, flat di-muon trees.
 
 * **NanoAOD** (tree ``Events``): ``{Electron,Muon,Tau,Jet}_{pt,eta,phi}``, ``MET_pt/phi``,
-  ``event``, ``Pileup_nTrueInt`` → true_interactions, ``PV_npvs`` → n_vertices,
+  ``event`` (unsigned 64-bit: kept as uint64, so ids >= 2**63 are exact), ``Pileup_nTrueInt`` → true_interactions, ``PV_npvs`` → n_vertices,
   ``{Electron,Muon,Tau}_charge`` → charge.
 * **tutorial** (tree ``events``, CMS 2012 HEP tutorial): ``{Electron,Muon,Jet}_{Px,Py,Pz,E}``
   converted to pT/η/φ, ``MET_px/py``, ``NPrimaryVertices`` → n_vertices,
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._batch import EventBatch, Objects
+from ._batch import EventBatch, Objects, event_ids
 from ._errors import StreamError
 from ._optional import require
 from ._source import EventSource
@@ -120,9 +120,9 @@ class RootSource(EventSource):
         n_vtx: NDArray[np.int32] | None = None
         if self.flavour == "nanoaod":
             ids = (
-                np.asarray(arrays["event"], np.int64)
+                event_ids(np.asarray(arrays["event"]), f"{self.path}: branch 'event'")
                 if "event" in fields
-                else np.arange(start, start + n)
+                else np.arange(start, start + n, dtype=np.int64)
             )
             met_pt = np.asarray(arrays["MET_pt"], np.float32)
             met_phi = np.asarray(arrays["MET_phi"], np.float32)
@@ -168,9 +168,9 @@ class RootSource(EventSource):
                 objects[collection] = self._merge(parts, n)
         else:
             ids = (
-                np.asarray(arrays["Event"], np.int64)
+                event_ids(np.asarray(arrays["Event"]), f"{self.path}: branch 'Event'")
                 if "Event" in fields
-                else np.arange(start, start + n)
+                else np.arange(start, start + n, dtype=np.int64)
             )
             met_pt = np.zeros(n, np.float32)
             met_phi = np.zeros(n, np.float32)

@@ -145,7 +145,7 @@ def carries_pileup(batch: EventBatch) -> NDArray[np.bool_]:
     simulated or recorded with pile-up: :func:`overlay` leaves such records unchanged.
     """
     known = np.isfinite(batch.true_interactions) | (batch.n_vertices >= 0)
-    mask: NDArray[np.bool_] = (np.asarray(batch.event_id) >= 0) & known
+    mask: NDArray[np.bool_] = np.asarray(batch.has_event, np.bool_) & known
     return mask
 
 
@@ -305,7 +305,7 @@ def _overlay_batch(
         where = starts + np.arange(int(offsets[-1]))
         objects[name] = Objects(offsets, pt[where], eta[where], phi[where], q[where])
     true_int = batch.true_interactions.copy()
-    true_int[target] = (n_pu[target] + (batch.event_id[target] >= 0)).astype(np.float32)
+    true_int[target] = (n_pu[target] + batch.has_event[target]).astype(np.float32)
     return EventBatch(
         orbit=batch.orbit,
         bx=batch.bx,
@@ -316,4 +316,5 @@ def _overlay_batch(
         met_pt=met_pt,
         met_phi=met_phi,
         objects=objects,
+        has_event=batch.has_event,
     )

@@ -15,14 +15,15 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._atomic import atomic_output
-from ._batch import COLLECTIONS, EventBatch, Objects, concat_batches
+from ._batch import COLLECTIONS, EventBatch, Objects, as_id_dtype, concat_batches
 from ._errors import StreamError
 
 __all__ = [
@@ -199,11 +200,15 @@ class FillingScheme:
 class _EventBuffer:
     """Pulls unplaced events from an iterator on demand and hands out exact counts."""
 
-    def __init__(self, events: Iterable[EventBatch]) -> None:
+    def __init__(self, events: Iterable[EventBatch], origin: str | None = None) -> None:
         self._it = iter(events)
         self._pending: list[EventBatch] = []
         self._held = 0
         self.exhausted = False
+        self.origin = origin
+        #: dtype of the stream's event ids, fixed by its first event (int64 until then),
+        #: so that every placed chunk carries ids of one type
+        self.id_dtype: np.dtype[Any] | None = None
 
     def fill(self, wanted: int) -> int:
         """Buffer at least ``wanted`` events if the source has them; return how many are held."""
@@ -215,9 +220,21 @@ class _EventBuffer:
                 break
             if len(batch):
                 if (batch.orbit >= 0).any():
+                    where = f"{self.origin}: " if self.origin else "place(): "
                     raise StreamError(
-                        "place(): the input records are already on the clock (orbit >= 0); "
-                        "replay a placed stream directly instead of placing it again"
+                        f"{where}the records are already placed on the bunch clock "
+                        "(orbit/bx columns >= 0); give events without a placement "
+                        "(orbit = bx = -1, or no orbit/bx/colliding columns): events are "
+                        "placed on the filling scheme at replay"
+                    )
+                if self.id_dtype is None:
+                    self.id_dtype = batch.event_id.dtype
+                elif batch.event_id.dtype != self.id_dtype:
+                    batch = replace(
+                        batch,
+                        event_id=as_id_dtype(
+                            batch.event_id, self.id_dtype, self.origin or "place()"
+                        ),
                     )
                 self._pending.append(batch)
                 self._held += len(batch)
@@ -233,15 +250,27 @@ class _EventBuffer:
 
 
 def _lay_out(
-    g0: int, length: int, first_orbit: int, colliding: NDArray[np.bool_], events: EventBatch | None
+    g0: int,
+    length: int,
+    first_orbit: int,
+    colliding: NDArray[np.bool_],
+    events: EventBatch | None,
+    id_dtype: np.dtype[Any] | None,
 ) -> EventBatch:
-    """BX records ``g0 … g0+length-1``; the first colliding BX take ``events`` in order."""
+    """BX records ``g0 … g0+length-1``; the first colliding BX take ``events`` in order.
+
+    BX without an event get ``has_event`` False and the id -1 (2**64 - 1, the same
+    64 bits, for unsigned ids).
+    """
     g = np.arange(g0, g0 + length, dtype=np.int64)
     bx = (g % BX_PER_ORBIT).astype(np.int32)
     slots = np.flatnonzero(colliding)
     m = 0 if events is None else len(events)
     hosts = slots[:m]
-    event_id = np.full(length, -1, np.int64)
+    dtype = np.dtype(np.int64) if id_dtype is None else id_dtype
+    # no event: -1, or 2**64 - 1 for unsigned ids (the same 64 bits)
+    event_id = np.full(length, np.iinfo(dtype).max if dtype == np.uint64 else -1, dtype)
+    has_event = np.zeros(length, np.bool_)
     true_int = np.where(colliding, np.float32(np.nan), np.float32(0)).astype(np.float32)
     n_vtx = np.where(colliding, -1, 0).astype(np.int32)
     met_pt = np.zeros(length, np.float32)
@@ -249,6 +278,7 @@ def _lay_out(
     objects: dict[str, Objects] = {}
     if events is not None:
         event_id[hosts] = events.event_id
+        has_event[hosts] = events.has_event
         true_int[hosts] = events.true_interactions
         n_vtx[hosts] = events.n_vertices
         met_pt[hosts] = events.met_pt
@@ -273,6 +303,7 @@ def _lay_out(
         met_pt=met_pt,
         met_phi=met_phi,
         objects=objects,
+        has_event=has_event,
     )
 
 
@@ -284,20 +315,22 @@ def place(
     max_bx: int | None = None,
     chunk_bx: int = DEFAULT_CHUNK_BX,
     end: str = "orbit",
+    origin: str | None = None,
 ) -> Iterator[EventBatch]:
     """Lay events on the bunch clock: yield BX records in chunks of ``chunk_bx``.
 
     Records start at BX 0 of ``first_orbit`` and cover every slot. Colliding slots
     (per ``scheme``, default :meth:`FillingScheme.default`) take the next event in order;
-    empty slots carry no event (event_id -1, no objects, MET 0, 0 interactions and 0
-    vertices). Every event that goes in comes out exactly once, in order, unless
-    ``max_bx`` stops the stream first.
+    empty slots carry no event (``has_event`` False, event_id -1 (2**64 - 1 if unsigned),
+    no objects, MET 0, 0 interactions and 0 vertices). Every event that goes in comes
+    out exactly once, in order, with its id unchanged whatever its sign, unless
+    ``max_bx`` stops the stream first. ``origin`` (a file name) prefixes errors.
 
     The stream stops after ``max_bx`` records, or when the events run out:
     ``end="orbit"`` (default) completes the orbit holding the last event (its later
-    colliding slots carry no event: event_id -1, true_interactions NaN, so orbits stay
-    whole for timing studies; select ``event_id >= 0`` to count only filled BX);
-    ``end="event"`` stops right after the BX that took the last event.
+    colliding slots carry no event: ``has_event`` False, true_interactions NaN, so
+    orbits stay whole for timing studies; select ``has_event`` to count only filled
+    BX); ``end="event"`` stops right after the BX that took the last event.
     """
     if end not in {"orbit", "event"}:
         raise ValueError(f"end must be 'orbit' or 'event', got {end!r}")
@@ -306,7 +339,8 @@ def place(
     scheme = scheme or FillingScheme.default()
     if scheme.n_colliding == 0:
         raise StreamError(f"filling scheme {scheme.name!r} has no colliding bunches")
-    buffer = _EventBuffer(events)
+    buffer = _EventBuffer(events, origin)
+    buffer.fill(1)  # the first event fixes the ids' dtype before any chunk is laid out
     stop = max_bx
     last_event_g: int | None = None
     g0 = 0
@@ -329,5 +363,7 @@ def place(
             if length <= 0:
                 return
             colliding = colliding[:length]
-        yield _lay_out(g0, length, first_orbit, colliding, buffer.take(m) if m else None)
+        yield _lay_out(
+            g0, length, first_orbit, colliding, buffer.take(m) if m else None, buffer.id_dtype
+        )
         g0 += length

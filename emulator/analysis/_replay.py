@@ -44,13 +44,15 @@ _QUANTILE_POINTS = 120
 def collision_mask(decisions: DecisionBatch) -> NDArray[np.bool_]:
     """The BX that count in every rate: colliding BX holding an input event.
 
-    ``event_id >= 0`` marks a BX that took an event from the input; colliding slots
-    left empty after the events ran out (``streams.timeline.place`` completes the
-    orbit, and a pile-up overlay may fill them with pile-up only) are left out.
+    ``has_event`` marks a BX that took an event from the input, whatever its id's
+    sign; colliding slots left empty after the events ran out
+    (``streams.timeline.place`` completes the orbit, and a pile-up overlay may fill
+    them with pile-up only) are left out.
     """
-    mask: NDArray[np.bool_] = np.asarray(decisions.colliding, np.bool_) & (
-        np.asarray(decisions.event_id) >= 0
-    )
+    has_event = np.asarray(decisions.has_event, np.bool_)
+    if has_event.shape[0] != len(decisions):  # a DecisionBatch built without has_event
+        has_event = np.asarray(decisions.event_id) >= 0
+    mask: NDArray[np.bool_] = np.asarray(decisions.colliding, np.bool_) & has_event
     return mask
 
 

@@ -44,7 +44,7 @@ def test_merge_is_union_sorted_by_pt_truncated_with_met_vector_sum() -> None:
             np.testing.assert_array_equal(o.pt[o.offsets[r] : o.offsets[r + 1]], pt[order])
             np.testing.assert_array_equal(o.eta[o.offsets[r] : o.offsets[r + 1]], eta[order])
     px = hard.met_pt * np.cos(hard.met_phi) + 4.0 * np.where(
-        target, out.true_interactions - (hard.event_id >= 0), 0
+        target, out.true_interactions - hard.has_event, 0
     )
     py = hard.met_pt * np.sin(hard.met_phi)
     np.testing.assert_allclose(out.met_pt[target], np.hypot(px, py)[target], rtol=1e-5, atol=1e-4)
@@ -53,7 +53,7 @@ def test_merge_is_union_sorted_by_pt_truncated_with_met_vector_sum() -> None:
 def test_poisson_mean_and_variance_at_mu_200() -> None:
     minbias = synthetic.generate("minbias", 20_000, seed=1)
     out = streams.concat_batches(list(overlay(_placed(10_000), minbias, mu=200.0, seed=3)))
-    hs = (out.event_id >= 0) & out.colliding
+    hs = out.has_event & out.colliding
     n_pu = out.true_interactions[hs] - 1
     assert abs(n_pu.mean() - 200) < 1.0
     assert abs(n_pu.var() / 200 - 1) < 0.1
@@ -79,7 +79,7 @@ def test_mu_per_bx_array() -> None:
     out = streams.concat_batches(
         list(overlay(_placed(3000), synthetic.generate("minbias", 1000), mu=mu))
     )
-    hs = (out.event_id >= 0) & out.colliding
+    hs = out.has_event & out.colliding
     n_pu = out.true_interactions - 1
     assert (n_pu[hs & (out.bx >= 100)] == 0).all()
     assert n_pu[hs & (out.bx < 100)].mean() > 30
@@ -94,7 +94,7 @@ def test_levelling_profile_and_callable() -> None:
     out = streams.concat_batches(
         list(overlay(_placed(27_600), synthetic.generate("minbias", 1000), mu=profile, seed=1))
     )
-    hs = (out.event_id >= 0) & out.colliding
+    hs = out.has_event & out.colliding
     first = (out.true_interactions - 1)[hs & (out.orbit == 0)].mean()
     last = (out.true_interactions - 1)[hs & (out.orbit == 9)].mean()
     assert first == pytest.approx(100, rel=0.05)
@@ -115,7 +115,7 @@ def test_existing_pileup_is_exposed_unchanged(reference_file: Callable[..., Path
     out = streams.concat_batches(
         list(overlay([placed], synthetic.generate("minbias", 100), mu=200.0))
     )
-    filled = out.event_id >= 0
+    filled = out.has_event
     raw = streams.concat_batches(list(nano))
     np.testing.assert_array_equal(out.true_interactions[filled], raw.true_interactions)
     np.testing.assert_array_equal(out.n_vertices[filled], raw.n_vertices)

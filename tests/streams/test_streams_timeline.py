@@ -108,7 +108,7 @@ def test_every_event_lands_once_in_order_on_colliding_bx() -> None:
     events = streams.concat_batches(list(synthetic.generate("background", 6000, seed=4)))
     out = _placed(6000, scheme=scheme, chunk_bx=1000)
     assert len(out) % BX_PER_ORBIT == 0  # end="orbit": whole orbits
-    filled = out.event_id >= 0
+    filled = out.has_event
     np.testing.assert_array_equal(out.event_id[filled], np.arange(6000))
     assert out.colliding[filled].all()
     np.testing.assert_array_equal(out.bx, np.arange(len(out)) % BX_PER_ORBIT)
@@ -130,6 +130,7 @@ def test_empty_bx_carry_nothing() -> None:
     out = _placed(3000)
     empty = ~out.colliding
     assert (out.event_id[empty] == -1).all()
+    assert not out.has_event[empty].any()
     assert (out.met_pt[empty] == 0).all()
     assert (out.true_interactions[empty] == 0).all()
     for coll in out.objects.values():
@@ -158,5 +159,5 @@ def test_no_events_gives_no_records() -> None:
 
 def test_placing_a_placed_stream_is_an_error() -> None:
     placed = list(place(synthetic.generate("background", 100)))
-    with pytest.raises(StreamError, match="already on the clock"):
+    with pytest.raises(StreamError, match="already placed on the bunch clock"):
         list(place(placed))
