@@ -19,9 +19,11 @@ with exit code 2; disagreements are never exceptions, they are the report.
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -52,6 +54,7 @@ __all__ = [
     "check",
     "compare_patterns",
     "dut_spec",
+    "icarus_compatible",
     "open_firmware",
     "prepare",
     "write_patterns",
@@ -140,6 +143,32 @@ def dut_spec(fw: FirmwareDir) -> DutSpec:
         return DutSpec.from_ports(m.top_module, sources, m.ports, data_files=data)
     except ValueError as exc:
         raise CosimError(f"{fw.path}: {exc}") from None
+
+
+#: a Verilog attribute whose value is a conditional expression, e.g. da4ml's
+#: ``(* rom_style = (BW_IN <= 999) ? "distributed" : "block" *)``
+_CONDITIONAL_ATTRIBUTE = re.compile(r"\(\*[^*]*\?[^*]*\*\)")
+
+
+def icarus_compatible(spec: DutSpec, scratch: Path) -> DutSpec:
+    """``spec`` with copies of sources that Icarus 11 cannot elaborate, made readable.
+
+    Icarus 11 rejects an attribute whose value is a parameter expression (da4ml's
+    ``lookup_table`` ROM-style hint). Attributes are synthesis hints with no meaning
+    in simulation: such sources are copied into ``scratch`` without them (same file
+    name, so the build cache still keys on their content); every other source and
+    the logic itself are used as they are.
+    """
+    sources = []
+    for path in spec.sources:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if _CONDITIONAL_ATTRIBUTE.search(text) is None:
+            sources.append(path)
+            continue
+        copy = scratch / path.name
+        copy.write_text(_CONDITIONAL_ATTRIBUTE.sub("", text), encoding="utf-8")
+        sources.append(copy)
+    return replace(spec, sources=tuple(sources))
 
 
 @dataclass
@@ -271,7 +300,11 @@ def check(
     fw = prepared.firmware
     latency = output_delay(fw.manifest)
     start = time.perf_counter()
-    build = runner.build(dut_spec(fw))
+    with tempfile.TemporaryDirectory(prefix="l1sim-rtl-") as scratch:
+        spec = dut_spec(fw)
+        if runner.name == "icarus":
+            spec = icarus_compatible(spec, Path(scratch))
+        build = runner.build(spec)
     built = time.perf_counter() - start
     result = runner.test(build, _drive(prepared.stimulus, latency))
     checks = compare_rtl(prepared.stimulus, result.outputs, fw.manifest)

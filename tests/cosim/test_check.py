@@ -287,5 +287,5 @@ def test_default_menu_agrees_on_verilator(default_firmware: FirmwareDir, tmp_pat
 @needs_icarus
 @pytest.mark.slow
 def test_default_menu_agrees_on_icarus(default_firmware: FirmwareDir) -> None:
-    report = cosim.check(default_firmware, _demo_stream(400), simulator="icarus", hls=False)
+    report = cosim.check(default_firmware, _demo_stream(200), simulator="icarus", hls=False)
     assert report.agrees, cosim.text_report(report)

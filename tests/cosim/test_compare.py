@@ -202,3 +202,23 @@ def test_writers(stimulus: Stimulus, manifest: Manifest, tmp_path: Path) -> None
     assert "http" not in page
     assert paths["text"].read_text() == text
     assert paths["html"].read_text() == page
+
+
+def test_icarus_copies_drop_only_conditional_attributes(tmp_path: Path) -> None:
+    from cosim._bench import DutSpec, Port
+    from cosim._check import icarus_compatible
+
+    lut = tmp_path / "lookup_table.v"
+    body = "  reg [7:0] rom [0:15];\n"
+    lut.write_text('module lookup_table;\n  (* rom_style = (8 <= 999) ? "distributed" : "block" *)\n'
+                   + body + "endmodule\n")  # fmt: skip
+    plain = tmp_path / "top.v"
+    plain.write_text('module top;\n  (* keep = "true" *) wire a;\nendmodule\n')
+    spec = DutSpec("top", (plain, lut), (Port("x", 1),), (Port("y", 1),))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    fixed = icarus_compatible(spec, scratch)
+    assert fixed.sources[0] == plain  # no conditional attribute: used as it is
+    assert fixed.sources[1] == scratch / "lookup_table.v"
+    assert fixed.sources[1].read_text() == "module lookup_table;\n  \n" + body + "endmodule\n"
+    assert "rom_style" in lut.read_text()  # the firmware's file is never touched
