@@ -1,6 +1,7 @@
 """``l1sim rates``: a plain-text rate table of a run's decisions, and thresholds for targets.
 
-Every number comes from :mod:`emulator.analysis` on the decisions Parquet file.
+Every number comes from :mod:`emulator.analysis` on the decisions Parquet file (or
+partitioned dataset), counted chunk by chunk.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from emulator import analysis
-from emulator.replay import read_decisions
+from emulator.replay import iter_decisions
 from l1sim._errors import UserError
 from l1sim._pipeline import unit_of
 from streams.timeline import DEFAULT_N_COLLIDING
@@ -31,10 +32,12 @@ def rates_text(
     the rates; without it, the default scheme's 2760. ``minimum_bias`` False (from
     the run's summary) adds why the L1 accept rate and deadtime mean nothing here.
     """
-    try:
-        decisions = read_decisions(path)
+    try:  # counted chunk by chunk: the rows are never all in memory
+        decisions = analysis.count_decisions(iter_decisions(path))
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if decisions is None:
+        raise UserError(f"{path}: the decisions file holds no BX")
     metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
     for name in seeds:
         if name not in metas:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from emulator.analysis._counts import ValueCounts
 from emulator.analysis._rates import rate_scale_hz, wilson_interval
 from streams.timeline import DEFAULT_N_COLLIDING
 
@@ -47,6 +48,7 @@ __all__ = [
     "fit_pileup_models",
     "fit_rate_vs_pileup",
     "rate_vs_pileup",
+    "rate_vs_pileup_counts",
 ]
 
 #: a fit whose χ² probability is below this is called bad
@@ -76,28 +78,44 @@ def rate_vs_pileup(
 
     ``colliding`` selects the BX that count (:func:`collision_mask`). Returns lists
     per bin: ``bin_low``, ``bin_high``, ``mu_mean`` (mean pile-up of the BX in the
-    bin), ``n_bx``, ``n_accepted``, ``rate_hz``, ``rate_err_hz`` (half Wilson width);
-    empty bins are dropped.
+    bin, exactly rounded), ``n_bx``, ``n_accepted``, ``rate_hz``, ``rate_err_hz``
+    (half Wilson width); empty bins are dropped.
     """
-    all_accepted = np.asarray(accepted, np.bool_)
     all_pileup = np.asarray(pileup, np.float64)
     keep = np.asarray(colliding, np.bool_) & np.isfinite(all_pileup) & (all_pileup >= 0)
-    kept_accepted, values = all_accepted[keep], all_pileup[keep]
+    counts = ValueCounts.of(
+        all_pileup[keep], np.asarray(accepted, np.bool_)[keep], dtype=np.float64
+    )
+    return rate_vs_pileup_counts(counts, bins, n_colliding=n_colliding)
+
+
+def rate_vs_pileup_counts(
+    counts: ValueCounts, bins: ArrayLike | int = 10, *, n_colliding: int = DEFAULT_N_COLLIDING
+) -> dict[str, Any]:
+    """:func:`rate_vs_pileup` from a histogram of pile-up values (columns: BX, accepted).
+
+    ``bins`` is a number of equal bins between the lowest and highest value, or the
+    edges; the mean of a bin is the exact mean of its values, rounded once, so it
+    does not depend on the order in which BX were counted.
+    """
+    values = counts.values
     if values.size == 0:
         raise ValueError("no colliding BX with a known pile-up value")
     edges = np.histogram_bin_edges(values, bins=bins)
     index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, edges.size - 2)
     n_bins = edges.size - 1
-    n_bx = np.bincount(index, minlength=n_bins)
-    n_acc = np.bincount(index, weights=kept_accepted, minlength=n_bins).astype(np.int64)
-    mu_sum = np.bincount(index, weights=values, minlength=n_bins)
-    filled = n_bx > 0
+    n_bx = np.zeros(n_bins, np.int64)
+    n_acc = np.zeros(n_bins, np.int64)
+    np.add.at(n_bx, index, counts.counts[:, 0])
+    np.add.at(n_acc, index, counts.counts[:, 1])
+    filled = np.flatnonzero(n_bx > 0)
+    means = [float(counts.where(index == b).exact_sum() / int(n_bx[b])) for b in filled.tolist()]
     scale = rate_scale_hz(n_colliding)
     low, high = wilson_interval(n_acc[filled], n_bx[filled])
     return {
         "bin_low": edges[:-1][filled].tolist(),
         "bin_high": edges[1:][filled].tolist(),
-        "mu_mean": (mu_sum[filled] / n_bx[filled]).tolist(),
+        "mu_mean": means,
         "n_bx": n_bx[filled].tolist(),
         "n_accepted": n_acc[filled].tolist(),
         "rate_hz": (n_acc[filled] / n_bx[filled] * scale).tolist(),

@@ -19,10 +19,12 @@ from streams.timeline import DEFAULT_N_COLLIDING, REVOLUTION_HZ
 
 __all__ = [
     "ONE_SIGMA",
+    "overlap_from_counts",
     "overlap_matrix",
     "rate",
     "rate_scale_hz",
     "seed_rates",
+    "seed_rates_from_counts",
     "wilson_interval",
 ]
 
@@ -83,11 +85,16 @@ def overlap_matrix(
 ) -> NDArray[np.float64]:
     """Rate [Hz] at which seeds i and j both pass, (n_seeds, n_seeds); the diagonal is each rate."""
     selected = np.asarray(passed, np.bool_)[np.asarray(colliding, np.bool_)]
-    n_bx = selected.shape[0]
-    if n_bx == 0:
-        return np.full((passed.shape[1],) * 2, np.nan)
     as_int = selected.astype(np.int64)
-    both = as_int.T @ as_int
+    return overlap_from_counts(as_int.T @ as_int, selected.shape[0], n_colliding)
+
+
+def overlap_from_counts(
+    both: NDArray[np.int64], n_bx: int, n_colliding: int = DEFAULT_N_COLLIDING
+) -> NDArray[np.float64]:
+    """:func:`overlap_matrix` from the pair counts ``both[i, j]`` among ``n_bx`` counted BX."""
+    if n_bx == 0:
+        return np.full(both.shape, np.nan)
     result: NDArray[np.float64] = both.astype(np.float64) / n_bx * rate_scale_hz(n_colliding)
     return result
 
@@ -109,20 +116,38 @@ def seed_rates(
       the trigger rules).
     """
     colliding = np.asarray(colliding, np.bool_)
-    fired_c = np.asarray(fired, np.bool_)[colliding]
-    passed_c = np.asarray(prescaled, np.bool_)[colliding] & ~np.asarray(masked, np.bool_)
-    n_bx = int(colliding.sum())
+    prescaled_c = np.asarray(prescaled, np.bool_)[colliding]
+    passed_c = prescaled_c & ~np.asarray(masked, np.bool_)
     n_passing = passed_c.sum(axis=1)
+    return seed_rates_from_counts(
+        seed_names,
+        np.asarray(fired, np.bool_)[colliding].sum(axis=0),
+        prescaled_c.sum(axis=0),
+        (passed_c & (n_passing == 1)[:, np.newaxis]).sum(axis=0),
+        int((n_passing > 0).sum()),
+        masked,
+        int(colliding.sum()),
+        n_colliding,
+    )
+
+
+def seed_rates_from_counts(
+    seed_names: tuple[str, ...],
+    fired: NDArray[np.int64],
+    prescaled: NDArray[np.int64],
+    pure: NDArray[np.int64],
+    n_total: int,
+    masked: NDArray[np.bool_],
+    n_bx: int,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+) -> dict[str, Any]:
+    """:func:`seed_rates` from per-seed counts over ``n_bx`` counted BX."""
     per_seed: dict[str, Any] = {}
     for i, name in enumerate(seed_names):
-        alone = passed_c[:, i] & (n_passing == 1)
         per_seed[name] = {
-            "unprescaled": rate(int(fired_c[:, i].sum()), n_bx, n_colliding),
-            "prescaled": rate(int(np.asarray(prescaled)[colliding][:, i].sum()), n_bx, n_colliding),
-            "pure": rate(int(alone.sum()), n_bx, n_colliding),
+            "unprescaled": rate(int(fired[i]), n_bx, n_colliding),
+            "prescaled": rate(int(prescaled[i]), n_bx, n_colliding),
+            "pure": rate(int(pure[i]), n_bx, n_colliding),
             "masked": bool(masked[i]),
         }
-    return {
-        "seeds": per_seed,
-        "total": rate(int((n_passing > 0).sum()), n_bx, n_colliding),
-    }
+    return {"seeds": per_seed, "total": rate(n_total, n_bx, n_colliding)}

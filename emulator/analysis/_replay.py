@@ -3,26 +3,38 @@
 :func:`collision_mask` is the one definition of the BX that enter a rate: colliding
 BX holding an input event. The colliding slots that :func:`streams.timeline.place`
 leaves empty to complete the last orbit are not collisions anybody recorded: they
-never enter a number. Every function here takes a :class:`DecisionBatch` and applies
-that mask itself, so the rates table, ``l1sim rates``, the overlap matrix, the
-rate-versus-threshold curves, the thresholds for a target rate, the efficiency-versus-
-rate curves and the score histograms all count the same BX, and agree.
+never enter a number. Every function here takes decisions — a :class:`DecisionBatch`
+held in memory, or the :class:`DecisionCounts` of a streamed (or distributed)
+replay — and reads the same integer counts over that mask, so the rates table,
+``l1sim rates``, the overlap matrix, the rate-versus-threshold curves, the
+thresholds for a target rate, the efficiency-versus-rate curves and the score
+histograms all count the same BX, and agree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from emulator.analysis._rates import overlap_matrix, seed_rates
-from emulator.analysis._scan import efficiency_vs_rate, rate_vs_threshold, threshold_for_rate
+from emulator.analysis._counts import ValueCounts
+from emulator.analysis._rates import overlap_from_counts, seed_rates_from_counts
+from emulator.analysis._scan import (
+    efficiency_vs_rate_counts,
+    rate_vs_threshold_counts,
+    threshold_for_rate_counts,
+)
+from emulator.analysis._stream import DecisionCounts, collision_mask, masked_seeds
+from emulator.fixed import FixedType
 from emulator.replay import DecisionBatch
 from streams.timeline import DEFAULT_N_COLLIDING
 
 __all__ = [
+    "Decisions",
     "collision_mask",
+    "counts_of",
     "masked_seeds",
     "replay_overlap",
     "replay_rates",
@@ -35,87 +47,74 @@ __all__ = [
     "signal_efficiencies",
 ]
 
+#: decisions in memory, or the counts of a streamed replay
+Decisions = DecisionBatch | DecisionCounts
+
 #: the highest background scores that are each a scan point (the rate steps there)
 _TAIL_POINTS = 40
 #: quantiles of each sample that are scan points
 _QUANTILE_POINTS = 120
 
 
-def collision_mask(decisions: DecisionBatch) -> NDArray[np.bool_]:
-    """The BX that count in every rate: colliding BX holding an input event.
-
-    ``has_event`` marks a BX that took an event from the input, whatever its id's
-    sign; colliding slots left empty after the events ran out
-    (``streams.timeline.place`` completes the orbit, and a pile-up overlay may fill
-    them with pile-up only) are left out.
-    """
-    has_event = np.asarray(decisions.has_event, np.bool_)
-    if has_event.shape[0] != len(decisions):  # a DecisionBatch built without has_event
-        has_event = np.asarray(decisions.event_id) >= 0
-    mask: NDArray[np.bool_] = np.asarray(decisions.colliding, np.bool_) & has_event
-    return mask
+def counts_of(decisions: Decisions) -> DecisionCounts:
+    """The integer counts of ``decisions`` (a batch is counted; counts are returned as they are)."""
+    if isinstance(decisions, DecisionCounts):
+        return decisions
+    return DecisionCounts.of(decisions)
 
 
-def masked_seeds(decisions: DecisionBatch) -> NDArray[np.bool_]:
-    """Per seed (in ``seed_names`` order): masked in the menu (never in the OR)."""
-    metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
-    return np.array(
-        [bool(metas.get(name, {}).get("masked", False)) for name in decisions.seed_names],
-        np.bool_,
-    )
+def _score_type(decisions: Decisions, name: str) -> FixedType | None:
+    for seed in decisions.metadata.get("seeds", []):
+        if seed["name"] == name:
+            return FixedType.parse(seed["score_type"])
+    return None
 
 
-def _lsb(decisions: DecisionBatch, name: str) -> float:
+def _lsb(decisions: Decisions, name: str) -> float:
     """Physical value of one raw score count of seed ``name`` (1 without a score type)."""
-    try:
-        return decisions.score_type(name).lsb
-    except KeyError:
-        return 1.0
+    score_type = _score_type(decisions, name)
+    return 1.0 if score_type is None else score_type.lsb
 
 
-def _min_raw(decisions: DecisionBatch, name: str) -> int | None:
+def _min_raw(decisions: Decisions, name: str) -> int | None:
     """Smallest raw score of seed ``name`` (the "no candidate" value of object seeds)."""
-    try:
-        return decisions.score_type(name).min_raw
-    except KeyError:
-        return None
+    score_type = _score_type(decisions, name)
+    return None if score_type is None else score_type.min_raw
 
 
-def replay_rates(
-    decisions: DecisionBatch, n_colliding: int = DEFAULT_N_COLLIDING
-) -> dict[str, Any]:
+def replay_rates(decisions: Decisions, n_colliding: int = DEFAULT_N_COLLIDING) -> dict[str, Any]:
     """Per-seed rates before/after prescale, pure, and the OR (see :func:`seed_rates`)."""
-    return seed_rates(
-        decisions.seed_names,
-        decisions.fired,
-        decisions.prescaled,
-        masked_seeds(decisions),
-        collision_mask(decisions),
+    counts = counts_of(decisions)
+    return seed_rates_from_counts(
+        counts.seed_names,
+        counts.fired,
+        counts.prescaled,
+        counts.pure,
+        counts.n_total,
+        masked_seeds(counts),
+        counts.n_counted,
         n_colliding,
     )
 
 
 def replay_overlap(
-    decisions: DecisionBatch, n_colliding: int = DEFAULT_N_COLLIDING
+    decisions: Decisions, n_colliding: int = DEFAULT_N_COLLIDING
 ) -> NDArray[np.float64]:
     """Rate [Hz] of each pair of unmasked seeds passing (after prescale) together.
 
     The diagonal is each seed's prescaled rate, as in :func:`replay_rates` (0 when masked).
     """
-    active = np.asarray(decisions.prescaled, np.bool_) & ~masked_seeds(decisions)[np.newaxis, :]
-    return overlap_matrix(active, collision_mask(decisions), n_colliding)
+    counts = counts_of(decisions)
+    return overlap_from_counts(counts.overlap, counts.n_counted, n_colliding)
 
 
-def seed_scores(decisions: DecisionBatch, name: str) -> NDArray[np.int64]:
-    """Raw scores of seed ``name`` on the counted BX."""
-    scores: NDArray[np.int64] = np.asarray(decisions.scores[:, decisions.column(name)], np.int64)[
-        collision_mask(decisions)
-    ]
-    return scores
+def seed_scores(decisions: Decisions, name: str) -> ValueCounts:
+    """Histogram of the raw scores of seed ``name`` on the counted BX."""
+    return counts_of(decisions).seed_scores(name)
 
 
 def seed_rate_vs_threshold(
-    decisions: DecisionBatch,
+    decisions: Decisions,
     name: str,
     thresholds: ArrayLike | None = None,
     *,
@@ -126,9 +125,8 @@ def seed_rate_vs_threshold(
     Without ``thresholds`` every distinct score from the score type's smallest value
     up is a point (see :func:`rate_vs_threshold`); ``threshold`` is in physical units.
     """
-    return rate_vs_threshold(
-        decisions.scores[:, decisions.column(name)],
-        collision_mask(decisions),
+    return rate_vs_threshold_counts(
+        seed_scores(decisions, name),
         thresholds,
         lsb=_lsb(decisions, name),
         n_colliding=n_colliding,
@@ -137,7 +135,7 @@ def seed_rate_vs_threshold(
 
 
 def seed_threshold_for_rate(
-    decisions: DecisionBatch,
+    decisions: Decisions,
     name: str,
     target_hz: float,
     *,
@@ -148,19 +146,23 @@ def seed_threshold_for_rate(
     See :func:`threshold_for_rate`: ``found`` is False (and the threshold and rate
     ``None``, with a ``note``) when the sample cannot resolve the target.
     """
-    return threshold_for_rate(
-        decisions.scores[:, decisions.column(name)],
-        collision_mask(decisions),
+    return threshold_for_rate_counts(
+        seed_scores(decisions, name),
         target_hz,
         lsb=_lsb(decisions, name),
         n_colliding=n_colliding,
     )
 
 
+def _valid(counts: ValueCounts) -> ValueCounts:
+    """The non-negative scores (a negative score means "no candidate")."""
+    return counts.where(counts.values >= 0)
+
+
 def scan_points(
-    background: DecisionBatch,
+    background: Decisions,
     name: str,
-    signals: dict[str, DecisionBatch] | None = None,
+    signals: Mapping[str, Decisions] | None = None,
 ) -> NDArray[np.int64]:
     """Raw thresholds for the report's scans of seed ``name``.
 
@@ -173,63 +175,59 @@ def scan_points(
     samples = [counted] + [seed_scores(s, name) for s in (signals or {}).values()]
     menu_threshold = int(background.seed_metadata(name).get("threshold_raw", 0))
     points = [np.array([0, menu_threshold], np.int64)]
+    grid = np.linspace(0.0, 1.0, _QUANTILE_POINTS)
     for values in samples:
-        valid = values[values >= 0]
-        if valid.size:
-            grid = np.quantile(
-                valid, np.linspace(0.0, 1.0, _QUANTILE_POINTS), method="inverted_cdf"
-            )
-            points.append(grid.astype(np.int64))
-    valid = counted[counted >= 0]
-    if valid.size:
-        tail = np.unique(valid)[-_TAIL_POINTS:]
+        valid = _valid(values)
+        if len(valid):
+            points.append(valid.quantile_inverted_cdf(grid).astype(np.int64))
+    valid = _valid(counted)
+    if len(valid):
+        tail = valid.values[-_TAIL_POINTS:]
         points += [tail, tail + 1]
     return np.unique(np.concatenate(points))
 
 
 def seed_efficiency_vs_rate(
-    signal: DecisionBatch,
-    background: DecisionBatch,
+    signal: Decisions,
+    background: Decisions,
     name: str,
     thresholds: ArrayLike | None = None,
     *,
     n_colliding: int = DEFAULT_N_COLLIDING,
 ) -> dict[str, Any]:
     """Efficiency on ``signal``'s events and background rate of seed ``name`` per threshold."""
-    return efficiency_vs_rate(
+    return efficiency_vs_rate_counts(
         seed_scores(signal, name),
-        background.scores[:, background.column(name)],
-        collision_mask(background),
+        seed_scores(background, name),
         thresholds,
         lsb=_lsb(background, name),
         n_colliding=n_colliding,
     )
 
 
-def signal_efficiencies(signal: DecisionBatch) -> dict[str, Any]:
+def signal_efficiencies(signal: Decisions) -> dict[str, Any]:
     """Fraction of a signal sample's events on which each seed fires, and the final OR.
 
     Returns ``n_events``, ``seeds`` (name -> efficiency before prescale) and
     ``final_or`` (after prescales and masks); NaN without events.
     """
-    counted = collision_mask(signal)
-    n_events = int(counted.sum())
+    counts = counts_of(signal)
+    n_events = counts.n_counted
     nan = float("nan")
-    fired = np.asarray(signal.fired, np.bool_)[counted]
     return {
         "n_events": n_events,
         "seeds": {
-            name: float(fired[:, i].mean()) if n_events else nan
-            for i, name in enumerate(signal.seed_names)
+            name: int(counts.fired[i]) / n_events if n_events else nan
+            for i, name in enumerate(counts.seed_names)
         },
-        "final_or": float(np.asarray(signal.final_or)[counted].mean()) if n_events else nan,
+        "final_or": counts.n_final_or / n_events if n_events else nan,
     }
 
 
 def score_histograms(
-    background: DecisionBatch,
+    background: Decisions,
     name: str,
-    signals: dict[str, DecisionBatch] | None = None,
+    signals: Mapping[str, Decisions] | None = None,
     *,
     bins: int = 40,
 ) -> dict[str, Any]:
@@ -241,22 +239,24 @@ def score_histograms(
     each signal its events. ``threshold`` is the menu threshold.
     """
     lsb = _lsb(background, name)
-    counted = seed_scores(background, name)
-    valid = counted[counted >= 0]
+    valid = _valid(seed_scores(background, name))
     threshold = float(background.seed_metadata(name).get("threshold_raw", 0)) * lsb
-    top = 2.0 * max(float(np.quantile(valid, 0.9999)) * lsb if valid.size else 0.0, threshold)
+    top = 2.0 * max(valid.quantile_linear(0.9999) * lsb if len(valid) else 0.0, threshold)
     edges = np.linspace(0.0, max(top, 4 * lsb), bins + 1)
 
-    def counts(values: NDArray[np.int64]) -> list[int]:
-        physical = values[values >= 0] * lsb
-        histogram: list[int] = np.histogram(np.minimum(physical, edges[-1]), edges)[0].tolist()
-        return histogram
+    def histogram(counts: ValueCounts) -> list[int]:
+        kept = _valid(counts)
+        physical = kept.values * lsb
+        weights = kept.counts[:, 0].astype(np.float64)
+        summed = np.histogram(np.minimum(physical, edges[-1]), edges, weights=weights)[0]
+        result: list[int] = np.rint(summed).astype(np.int64).tolist()
+        return result
 
     return {
         "bin_edges": edges.tolist(),
-        "background": counts(counted),
+        "background": histogram(seed_scores(background, name)),
         "signals": {
-            label: counts(seed_scores(batch, name)) for label, batch in (signals or {}).items()
+            label: histogram(seed_scores(batch, name)) for label, batch in (signals or {}).items()
         },
         "threshold": threshold,
     }

@@ -13,10 +13,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from emulator.analysis._counts import ValueCounts
 from emulator.analysis._rates import rate_scale_hz, wilson_interval
 from streams.timeline import DEFAULT_N_COLLIDING
 
-__all__ = ["count_at_least", "efficiency_vs_rate", "rate_vs_threshold", "threshold_for_rate"]
+__all__ = [
+    "count_at_least",
+    "efficiency_vs_rate",
+    "efficiency_vs_rate_counts",
+    "rate_vs_threshold",
+    "rate_vs_threshold_counts",
+    "threshold_for_rate",
+    "threshold_for_rate_counts",
+]
 
 #: Number of thresholds chosen automatically when none are given.
 _AUTO_POINTS = 200
@@ -31,9 +40,8 @@ def count_at_least(sorted_scores: NDArray[np.int64], thresholds: ArrayLike) -> N
     return counts
 
 
-def _auto_thresholds(scores: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Every distinct score value, thinned to at most ~200 points."""
-    values = np.unique(scores)
+def _auto_thresholds(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Every distinct score value (``values``: ascending, distinct), thinned to ~200 points."""
     if values.shape[0] > _AUTO_POINTS:
         values = np.unique(
             values[np.linspace(0, values.shape[0] - 1, _AUTO_POINTS).astype(np.int64)]
@@ -61,19 +69,33 @@ def rate_vs_threshold(
     ``rate_err_hz`` (binomial standard error), ``rate_low_hz``/``rate_high_hz``
     (Wilson 68.27 %), and ``n_bx``.
     """
-    selected = np.sort(np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)])
+    selected = np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)]
+    return rate_vs_threshold_counts(
+        ValueCounts.of(selected), thresholds, lsb=lsb, n_colliding=n_colliding, minimum=minimum
+    )
+
+
+def rate_vs_threshold_counts(
+    counts: ValueCounts,
+    thresholds: ArrayLike | None = None,
+    *,
+    lsb: float = 1.0,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+    minimum: int | None = None,
+) -> dict[str, Any]:
+    """:func:`rate_vs_threshold` from the histogram of the counted BX's scores."""
     if thresholds is None:
-        candidates = selected if minimum is None else selected[selected >= minimum]
+        candidates = counts.values if minimum is None else counts.values[counts.values >= minimum]
         points = _auto_thresholds(candidates)
     else:
         points = np.asarray(thresholds, np.int64)
-    n_bx = selected.shape[0]
-    counts = count_at_least(selected, points)
+    n_bx = counts.total()
+    passing = counts.at_least(points)
     scale = rate_scale_hz(n_colliding)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = counts / n_bx
+        p = passing / n_bx
         err = np.sqrt(p * (1 - p) / n_bx) * scale
-    low, high = wilson_interval(counts, n_bx)
+    low, high = wilson_interval(passing, n_bx)
     return {
         "threshold_raw": points.tolist(),
         "threshold": (points * lsb).tolist(),
@@ -107,17 +129,34 @@ def threshold_for_rate(
     ``threshold_raw``, ``threshold`` and ``rate_hz`` are ``None`` and ``note`` says
     why: a cut above every event would only measure "0 Hz" for lack of events.
     """
+    selected = np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)]
+    return threshold_for_rate_counts(
+        ValueCounts.of(selected), target_hz, lsb=lsb, n_colliding=n_colliding
+    )
+
+
+def threshold_for_rate_counts(
+    counts: ValueCounts,
+    target_hz: float,
+    *,
+    lsb: float = 1.0,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+) -> dict[str, Any]:
+    """:func:`threshold_for_rate` from the histogram of the counted BX's scores."""
     if not target_hz > 0:
         raise ValueError(f"the target rate must be > 0 Hz, got {target_hz}")
-    descending = np.sort(np.asarray(scores, np.int64)[np.asarray(colliding, np.bool_)])[::-1]
-    n_bx = descending.shape[0]
+    n_bx = counts.total()
     if n_bx == 0:
         raise ValueError("no colliding BX: cannot find a threshold for a rate")
     scale = rate_scale_hz(n_colliding)
     per_bx = scale / n_bx
     allowed = int(np.floor(target_hz / per_bx + 1e-9))
-    threshold = int(descending[-1]) if allowed >= n_bx else int(descending[allowed]) + 1
-    passing = int(np.count_nonzero(descending >= threshold))
+    # the scores in decreasing order: the k-th of them is the (n - 1 - k)-th ascending
+    if allowed >= n_bx:
+        threshold = int(counts.values[0])
+    else:
+        threshold = int(counts.ranked([n_bx - 1 - allowed])[0]) + 1
+    passing = int(counts.at_least([threshold])[0])
     result: dict[str, Any] = {
         "found": passing > 0,
         "threshold_raw": threshold,
@@ -136,7 +175,7 @@ def threshold_for_rate(
                 f"(at least {needed} counted BX are needed)"
             )
         else:
-            ties = int(np.count_nonzero(descending == descending[0]))
+            ties = int(counts.counts[-1, 0])
             note = (
                 f"no threshold gives a rate between 0 and {target_hz / 1e3:.4g} kHz: the "
                 f"{ties} highest scores are equal, {ties * per_bx / 1e3:.4g} kHz together"
@@ -159,15 +198,31 @@ def efficiency_vs_rate(
     ``signal_scores`` are the scores of signal events (one per event);
     efficiency = fraction with score >= threshold, with Wilson 68.27 % bounds.
     """
-    signal = np.sort(np.asarray(signal_scores, np.int64))
-    background = np.asarray(background_scores, np.int64)
-    colliding = np.asarray(background_colliding, np.bool_)
+    background = np.asarray(background_scores, np.int64)[np.asarray(background_colliding, np.bool_)]
+    return efficiency_vs_rate_counts(
+        ValueCounts.of(signal_scores),
+        ValueCounts.of(background),
+        thresholds,
+        lsb=lsb,
+        n_colliding=n_colliding,
+    )
+
+
+def efficiency_vs_rate_counts(
+    signal: ValueCounts,
+    background: ValueCounts,
+    thresholds: ArrayLike | None = None,
+    *,
+    lsb: float = 1.0,
+    n_colliding: int = DEFAULT_N_COLLIDING,
+) -> dict[str, Any]:
+    """:func:`efficiency_vs_rate` from the histograms of signal and background scores."""
     if thresholds is None:
-        thresholds = _auto_thresholds(np.concatenate([signal, background[colliding]]))
+        thresholds = _auto_thresholds(np.union1d(signal.values, background.values))
     points = np.asarray(thresholds, np.int64)
-    scan = rate_vs_threshold(background, colliding, points, lsb=lsb, n_colliding=n_colliding)
-    passing = count_at_least(signal, points)
-    n_signal = signal.shape[0]
+    scan = rate_vs_threshold_counts(background, points, lsb=lsb, n_colliding=n_colliding)
+    passing = signal.at_least(points)
+    n_signal = signal.total()
     low, high = wilson_interval(passing, n_signal)
     with np.errstate(invalid="ignore", divide="ignore"):
         efficiency = passing / n_signal

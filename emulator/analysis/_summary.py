@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from emulator.analysis._pileup import (
     extrapolate_rate,
     fit_curve,
     fit_pileup_models,
-    rate_vs_pileup,
+    rate_vs_pileup_counts,
 )
 from emulator.analysis._rates import rate
 from emulator.analysis._replay import (
-    collision_mask,
+    Decisions,
+    counts_of,
     replay_overlap,
     replay_rates,
     seed_efficiency_vs_rate,
@@ -24,8 +26,9 @@ from emulator.analysis._replay import (
     seed_threshold_for_rate,
     signal_efficiencies,
 )
+from emulator.analysis._stream import OCCUPANCY_ROWS, PILEUP_KEYS, DecisionCounts
 from emulator.replay import DecisionBatch
-from streams.timeline import BX_PER_ORBIT, DEFAULT_N_COLLIDING
+from streams.timeline import DEFAULT_N_COLLIDING
 
 __all__ = [
     "L1A_LIMIT_HZ",
@@ -57,29 +60,14 @@ PILEUP_VARIABLES: dict[str, str] = {
 }
 
 
-def orbit_occupancy(decisions: DecisionBatch) -> dict[str, list[int]]:
+def orbit_occupancy(decisions: Decisions) -> dict[str, list[int]]:
     """Per bunch slot (0..3563): BX seen, colliding BX seen, L1 accepts, final-OR fires."""
-    bx = np.asarray(decisions.bx, np.int64)
-    placed = (bx >= 0) & (bx < BX_PER_ORBIT)
-    slots = bx[placed]
-
-    def per_slot(weights: Any = None) -> list[int]:
-        w = None if weights is None else np.asarray(weights)[placed]
-        counts: list[int] = (
-            np.bincount(slots, weights=w, minlength=BX_PER_ORBIT).astype(np.int64).tolist()
-        )
-        return counts
-
-    return {
-        "bx_seen": per_slot(),
-        "colliding": per_slot(decisions.colliding),
-        "l1a": per_slot(decisions.l1a),
-        "final_or": per_slot(decisions.final_or),
-    }
+    occupancy = counts_of(decisions).occupancy
+    return {row: occupancy[k].tolist() for k, row in enumerate(OCCUPANCY_ROWS)}
 
 
 def accept_summary(
-    decisions: DecisionBatch,
+    decisions: Decisions,
     n_colliding: int = DEFAULT_N_COLLIDING,
     *,
     minimum_bias: bool = True,
@@ -93,12 +81,11 @@ def accept_summary(
     numbers describe nothing the trigger would see: ``within_limit`` is ``None``
     and ``note`` says why (:data:`NOT_MINIMUM_BIAS`).
     """
-    counted = collision_mask(decisions)
-    n_bx = int(counted.sum())
-    l1a = rate(int(decisions.l1a[counted].sum()), n_bx, n_colliding)
-    final_or = np.asarray(decisions.final_or, np.bool_)[counted]
-    n_final = int(final_or.sum())
-    vetoed = int(np.asarray(decisions.vetoed, np.bool_)[counted].sum())
+    counts = counts_of(decisions)
+    n_bx = counts.n_counted
+    l1a = rate(counts.n_l1a, n_bx, n_colliding)
+    n_final = counts.n_final_or
+    vetoed = counts.n_vetoed
     within = bool(l1a["rate_hz"] <= L1A_LIMIT_HZ) if n_bx else True
     summary: dict[str, Any] = {
         "l1a": l1a,
@@ -106,10 +93,10 @@ def accept_summary(
         "limit_hz": L1A_LIMIT_HZ,
         "minimum_bias": bool(minimum_bias),
         "within_limit": within if minimum_bias else None,
-        "n_bx": len(decisions),
+        "n_bx": counts.n_rows,
         "n_colliding_bx": n_bx,
-        "dead_bx": int(np.asarray(decisions.dead, np.bool_)[counted].sum()),
-        "deadtime_fraction": float(np.asarray(decisions.dead)[counted].mean()) if n_bx else 0.0,
+        "dead_bx": counts.n_dead,
+        "deadtime_fraction": counts.n_dead / n_bx if n_bx else 0.0,
         "vetoed": vetoed,
         "vetoed_fraction": float(vetoed / n_final) if n_final else 0.0,
     }
@@ -119,12 +106,12 @@ def accept_summary(
 
 
 def summarize(
-    decisions: DecisionBatch,
+    decisions: Decisions,
     *,
     n_colliding: int = DEFAULT_N_COLLIDING,
     timing: dict[str, Any] | None = None,
     target_rates_hz: dict[str, float] | None = None,
-    signals: dict[str, DecisionBatch] | None = None,
+    signals: Mapping[str, Decisions] | None = None,
     pileup_bins: int = 8,
     pileup_target: float = 200.0,
     mu: ArrayLike | None = None,
@@ -142,8 +129,16 @@ def summarize(
     ``pileup`` (:func:`pileup_section`; ``mu`` is the mean number of interactions
     of each BX when the caller knows it, e.g. the μ a pile-up overlay drew from),
     ``occupancy`` (per bunch slot), ``timing`` (as given). Every number counts
-    the BX of :func:`collision_mask`.
+    the BX of :func:`collision_mask`. ``decisions`` (and each signal) is a batch in
+    memory or the :class:`DecisionCounts` of a streamed replay; ``mu`` is given
+    per BX with a batch only (counts carry their own μ, see
+    :meth:`DecisionCounts.of`).
     """
+    if isinstance(decisions, DecisionBatch):
+        decisions = DecisionCounts.of(decisions, mu=mu)
+    elif mu is not None:
+        raise ValueError("mu per BX goes with decisions in memory; counts carry their own")
+    signal_counts = {label: counts_of(signal) for label, signal in (signals or {}).items()}
     names = decisions.seed_names
     summary: dict[str, Any] = {
         "menu": decisions.metadata.get("menu"),
@@ -165,14 +160,13 @@ def summarize(
             name: seed_threshold_for_rate(decisions, name, target, n_colliding=n_colliding)
             for name, target in target_rates_hz.items()
         }
-    if signals:
+    if signal_counts:
         summary["signals"] = {
             label: _signal_section(signal, decisions, n_colliding)
-            for label, signal in signals.items()
+            for label, signal in signal_counts.items()
         }
     pileup = pileup_section(
         decisions,
-        mu=mu,
         n_colliding=n_colliding,
         bins=pileup_bins,
         target=pileup_target,
@@ -189,7 +183,7 @@ def summarize(
 
 
 def _signal_section(
-    signal: DecisionBatch, background: DecisionBatch, n_colliding: int
+    signal: DecisionCounts, background: DecisionCounts, n_colliding: int
 ) -> dict[str, Any]:
     """Efficiencies on the signal's events and ROC curves per seed."""
     efficiencies = signal_efficiencies(signal)
@@ -221,27 +215,16 @@ def _strict_json(value: Any) -> Any:
     return value
 
 
-def _pileup_values(
-    decisions: DecisionBatch, counted: NDArray[np.bool_], mu: ArrayLike | None
-) -> tuple[str, NDArray[np.float64]] | None:
-    """The pile-up variable to bin in and its value per BX (NaN where unknown)."""
-    if mu is not None:
-        values = np.asarray(mu, np.float64)
-        if values.shape != (len(decisions),):
-            raise ValueError(f"mu needs one value per BX ({len(decisions)}), got {values.shape}")
-        if np.isfinite(values[counted]).any():
-            return "mu", values
-    true_mu = np.asarray(decisions.true_interactions, np.float64)
-    if np.isfinite(true_mu[counted]).any():
-        return "true_interactions", true_mu
-    vertices = np.asarray(decisions.n_vertices, np.float64)
-    if (vertices[counted] >= 0).any():
-        return "n_vertices", np.where(vertices >= 0, vertices, np.nan)
+def _pileup_values(counts: DecisionCounts) -> str | None:
+    """The pile-up variable to bin in: μ when known, else the input's, else vertices."""
+    for key in PILEUP_KEYS:
+        if key in counts.pileup_known:
+            return key
     return None
 
 
 def pileup_section(
-    decisions: DecisionBatch,
+    decisions: Decisions,
     *,
     mu: ArrayLike | None = None,
     n_colliding: int = DEFAULT_N_COLLIDING,
@@ -262,12 +245,13 @@ def pileup_section(
     ``notes`` collects what a reader should distrust (bad fit, far extrapolation,
     negative fit, vertices, a sample that is not minimum bias).
     """
-    counted = collision_mask(decisions)
-    chosen = _pileup_values(decisions, counted, mu)
-    if chosen is None:
+    counts = (
+        DecisionCounts.of(decisions, mu=mu) if isinstance(decisions, DecisionBatch) else decisions
+    )
+    variable = _pileup_values(counts)
+    if variable is None:
         return None
-    variable, values = chosen
-    binned = rate_vs_pileup(decisions.final_or, counted, values, bins, n_colliding=n_colliding)
+    binned = rate_vs_pileup_counts(counts.pileup[variable], bins, n_colliding=n_colliding)
     section: dict[str, Any] = {
         "variable": variable,
         "label": PILEUP_VARIABLES[variable],

@@ -1,9 +1,18 @@
 """The BX-by-BX replay: ``run(stream, menu)`` → per-BX :class:`DecisionBatch` chunks.
 
 ``write_decisions`` / ``read_decisions`` store them as Parquet with the seed
-score types in the schema metadata.
+score types in the schema metadata; ``iter_decisions`` reads a file or a
+partitioned dataset (one part per task of a distributed replay, plus a
+manifest) chunk by chunk.
 """
 
+from emulator.replay._dataset import (
+    MANIFEST_NAME,
+    DatasetPart,
+    iter_decisions,
+    read_manifest,
+    write_manifest,
+)
 from emulator.replay._decisions import (
     DecisionBatch,
     concat_decisions,
@@ -14,10 +23,15 @@ from emulator.replay._run import BX_PER_ORBIT, decisions_metadata, run
 
 __all__ = [
     "BX_PER_ORBIT",
+    "MANIFEST_NAME",
+    "DatasetPart",
     "DecisionBatch",
     "concat_decisions",
     "decisions_metadata",
+    "iter_decisions",
     "read_decisions",
+    "read_manifest",
     "run",
     "write_decisions",
+    "write_manifest",
 ]

@@ -28,14 +28,19 @@ from numpy.typing import NDArray
 from emulator.fixed import FixedType
 from streams import atomic_output
 
-__all__ = ["DecisionBatch", "concat_decisions", "read_decisions", "write_decisions"]
+__all__ = [
+    "DecisionBatch",
+    "concat_decisions",
+    "decisions_from_arrow",
+    "decisions_metadata_of",
+    "read_decisions",
+    "write_decisions",
+]
 
 METADATA_KEY = b"l1sim.decisions"
 FORMAT_VERSION = 1
 
-_META_COLUMNS = (
-    "orbit", "bx", "colliding", "event_id", "has_event", "true_interactions", "n_vertices"
-)  # fmt: skip
+_META_COLUMNS = ("orbit", "bx", "colliding", "event_id", "true_interactions", "n_vertices")
 _FLAG_COLUMNS = ("final_or", "dead", "vetoed", "l1a")
 _DROPPED = "dropped"
 
@@ -68,8 +73,6 @@ class DecisionBatch:
     metadata: dict[str, Any] = field(default_factory=dict)
     dropped: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     dropped_collections: tuple[str, ...] = ()
-    #: the BX holds an input event (streams' ``EventBatch.has_event``; any id sign)
-    has_event: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
 
     def dropped_totals(self, rows: NDArray[np.bool_] | None = None) -> dict[str, int]:
         """Objects dropped by the slot truncation per collection (over ``rows``, default all)."""
@@ -188,26 +191,43 @@ def write_decisions(batches: Iterable[DecisionBatch], path: str | Path) -> int:
 
 
 def read_decisions(path: str | Path) -> DecisionBatch:
-    """Read a decisions Parquet file written by :func:`write_decisions`."""
-    path = Path(path)
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise ValueError(f"{path}: cannot read decisions ({exc})") from None
-    raw_meta = (table.schema.metadata or {}).get(METADATA_KEY)
+    """Read a decisions Parquet file written by :func:`write_decisions`, all rows at once.
+
+    ``path`` may also be a partitioned dataset (see :mod:`emulator.replay._dataset`);
+    :func:`~emulator.replay.iter_decisions` reads either chunk by chunk instead.
+    """
+    from emulator.replay._dataset import iter_decisions  # noqa: PLC0415  (a cycle otherwise)
+
+    parts = list(iter_decisions(path))
+    return parts[0] if len(parts) == 1 else concat_decisions(parts)
+
+
+def decisions_metadata_of(schema: pa.Schema, path: str | Path) -> dict[str, Any]:
+    """The ``l1sim.decisions`` metadata of a decisions file's schema; errors name ``path``."""
+    raw_meta = (schema.metadata or {}).get(METADATA_KEY)
     if raw_meta is None:
         raise ValueError(
             f"{path}: not an l1sim decisions file (no '{METADATA_KEY.decode()}' metadata)"
         )
-    metadata = json.loads(raw_meta)
+    metadata: dict[str, Any] = json.loads(raw_meta)
     names = tuple(seed["name"] for seed in metadata["seeds"])
-    missing = [c for c in (*_META_COLUMNS, *_FLAG_COLUMNS) if c not in table.column_names]
-    missing += [f"score.{n}" for n in names if f"score.{n}" not in table.column_names]
+    missing = [c for c in (*_META_COLUMNS, *_FLAG_COLUMNS) if c not in schema.names]
+    missing += [f"score.{n}" for n in names if f"score.{n}" not in schema.names]
     if missing:
         raise ValueError(f"{path}: decisions file lacks columns {missing}")
+    return metadata
+
+
+def decisions_from_arrow(
+    table: pa.Table | pa.RecordBatch, metadata: dict[str, Any]
+) -> DecisionBatch:
+    """A :class:`DecisionBatch` from rows of a decisions file (checked by
+    :func:`decisions_metadata_of`)."""
+    names = tuple(seed["name"] for seed in metadata["seeds"])
+    column_names = list(table.schema.names)
 
     def column(name: str, dtype: Any) -> NDArray[Any]:
-        return np.asarray(table.column(name).to_numpy(), dtype)
+        return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype)
 
     def stacked(prefix: str, dtype: Any) -> NDArray[Any]:
         if not names:
@@ -215,7 +235,7 @@ def read_decisions(path: str | Path) -> DecisionBatch:
         return np.stack([column(f"{prefix}.{n}", dtype) for n in names], axis=1)
 
     collections = tuple(
-        c[len(_DROPPED) + 1 :] for c in table.column_names if c.startswith(f"{_DROPPED}.")
+        c[len(_DROPPED) + 1 :] for c in column_names if c.startswith(f"{_DROPPED}.")
     )
     dropped = (
         np.stack([column(f"{_DROPPED}.{c}", np.int64) for c in collections], axis=1)
@@ -227,7 +247,6 @@ def read_decisions(path: str | Path) -> DecisionBatch:
         bx=column("bx", np.int32),
         colliding=column("colliding", np.bool_),
         event_id=column("event_id", np.int64),
-        has_event=column("has_event", np.bool_),
         true_interactions=column("true_interactions", np.float32),
         n_vertices=column("n_vertices", np.int32),
         seed_names=names,
