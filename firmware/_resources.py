@@ -17,7 +17,9 @@ RAM, ``MUXF*`` wide muxes. Anything else (``BUFG``, ``GND``, ``VCC``) is listed 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -34,6 +36,7 @@ __all__ = [
     "ModuleResources",
     "YosysResources",
     "da4ml_estimate",
+    "read_stat_report",
     "resources_document",
     "yosys_resources",
     "yosys_version",
@@ -45,6 +48,10 @@ RESOURCES_FORMAT = "l1sim-resources/1"
 CATEGORIES = ("lut", "ff", "dsp", "carry", "srl", "lutram", "bram", "muxf")
 _YOSYS_HINT = "install yosys (Debian: apt-get install yosys)"
 _LOG_TAIL = 30
+#: where the top-level values of a stat report start (see :func:`read_stat_report`)
+_STAT_KEY = {
+    key: re.compile(rf'^ {{0,4}}"{key}"\s*:\s*', re.MULTILINE) for key in ("creator", "modules")
+}
 
 
 def _category(cell: str) -> str | None:
@@ -111,15 +118,49 @@ def _module_name(raw: str) -> str:
     return raw.removeprefix("\\")
 
 
+def read_stat_report(text: str) -> dict[str, Any]:
+    """The JSON of a yosys ``stat -json`` report, also as yosys 0.23 writes it.
+
+    With ``-top`` (which ``synth_xilinx`` sets), yosys 0.23 prints the design
+    hierarchy as plain text between the ``"modules"`` object and the ``"design"``
+    totals, so the file is not JSON. The values this module needs (``creator``
+    and ``modules``) are then decoded where they start; a report without them is
+    a :class:`FirmwareError`.
+    """
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as exc:
+        report = {}
+        decoder = json.JSONDecoder()
+        for key in ("creator", "modules"):
+            start = _STAT_KEY[key].search(text)
+            if start is None:
+                continue
+            with contextlib.suppress(json.JSONDecodeError):
+                report[key], _ = decoder.raw_decode(text, start.end())
+        if "modules" not in report:
+            raise FirmwareError(f"yosys stat -json: unreadable report ({exc})") from None
+    if not isinstance(report, dict):
+        raise FirmwareError("yosys stat -json: the report is not a JSON object")
+    return report
+
+
 def _parse_stat(report: Mapping[str, Any], top: str, family: str, version: str) -> YosysResources:
     """Per-module counts from yosys ``stat -json`` (own cells, then hierarchical totals)."""
     raw_modules = report.get("modules")
     if not isinstance(raw_modules, dict):
         raise FirmwareError("yosys stat -json: no 'modules' object in the report")
-    cells_of = {
-        _module_name(name): {str(k): int(v) for k, v in dict(body["num_cells_by_type"]).items()}
-        for name, body in raw_modules.items()
-    }
+    try:
+        cells_of = {
+            _module_name(str(name)): {
+                str(k): int(v) for k, v in dict(body["num_cells_by_type"]).items()
+            }
+            for name, body in raw_modules.items()
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FirmwareError(
+            f"yosys stat -json: a module without integer cell counts ({type(exc).__name__}: {exc})"
+        ) from None
     if top not in cells_of:
         raise FirmwareError(f"yosys: top module {top!r} not in the synthesised design")
     totals: dict[str, dict[str, int]] = {}
@@ -200,7 +241,7 @@ def yosys_resources(
             raise FirmwareError(
                 f"yosys synth_xilinx of {top!r} failed (exit {done.returncode}):\n{tail}"
             )
-        report = json.loads(stat_file.read_text(encoding="utf-8"))
+        report = read_stat_report(stat_file.read_text(encoding="utf-8", errors="replace"))
     return _parse_stat(report, top, family, str(report.get("creator", yosys_version())))
 
 

@@ -12,6 +12,7 @@ and the decision bit. ``CombLogic.predict`` (da4ml's C++ interpreter) runs it.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -196,39 +197,137 @@ def _folded_dphi(a: FixedVariable, b: FixedVariable, half_turn: int) -> FixedVar
     turn = 2 * half_turn
     for multiple in range(int(d.high) // turn, 0, -1):  # d mod 2·half_turn
         d = _mux(d >= multiple * turn, d - multiple * turn, d)
-    return _mux(d > half_turn, turn - d, d)
+    folded = _mux(d > half_turn, turn - d, d)
+    # the mux's range is the union of both branches; the folded value lies in
+    # [0, half_turn]: an unsigned wrap to that many bits is exact and narrows it
+    return folded.quantize(0, half_turn.bit_length(), 0)
+
+
+def _isqrt_int(n: int) -> int:
+    """floor(sqrt(n)) of a non-negative Python integer."""
+    return math.isqrt(n)
+
+
+def _cap(hi: int | None, dr2_hi: int | None) -> int | None:
+    """The smallest |Δ| that fails the upper limits: ``hi`` on Δ itself, ``dr2_hi`` on ΔR²."""
+    caps = [h + 1 for h in (hi,) if h is not None]
+    if dr2_hi is not None:
+        caps.append(_isqrt_int(dr2_hi) + 1)
+    return min(caps) if caps else None
+
+
+def _narrow(value: FixedVariable, cap: int | None) -> FixedVariable:
+    """``min(value, cap)`` of a non-negative value (None: no cap), range narrowed to it."""
+    if cap is None or cap >= value.high:
+        return value
+    return value.min_of(cap).quantize(0, cap.bit_length(), 0)  # exact: 0 <= value <= cap
+
+
+def _square(value: FixedVariable) -> FixedVariable:
+    """value² of a small non-negative integer: a table up to 64 entries, else a product
+    (da4ml prices a table of a b-bit index at 2^(b-5) LUTs per two output bits)."""
+    if value.high - value.low < 64:
+        index = np.arange(int(value.low), int(value.high) + 1, dtype=np.float64)
+        return value.lookup(index * index)
+    return value * value
+
+
+def _tree_max(values: list[FixedVariable]) -> FixedVariable:
+    """The maximum of ``values`` as a balanced tree (log-depth, not a chain)."""
+    while len(values) > 1:
+        pairs = [a.max_of(b) for a, b in zip(values[::2], values[1::2], strict=False)]
+        values = pairs + ([values[-1]] if len(values) % 2 else [])
+    return values[0]
+
+
+def _within(value: FixedVariable, lo: int | None, hi: int | None) -> list[FixedVariable]:
+    """The 0/1 conditions ``value >= lo`` and ``value <= hi`` (None: no limit)."""
+    conditions = []
+    if lo is not None:
+        conditions.append(value >= lo)
+    if hi is not None:
+        conditions.append(value <= hi)
+    return conditions
+
+
+class _PairGeometry:
+    """Per-seed helpers of the pair datapath: what every pair of slots shares.
+
+    The emulator tests every pair of objects that pass the object cut. Values that
+    only matter when a pair can pass are narrowed, which changes no decision and no
+    score (the hardware then needs fewer bits, smaller tables and products):
+
+    * η of an object passing ``|η| <= eta_max`` lies in ``[-eta_max, eta_max]``:
+      clamping every η there leaves every passing pair's Δη as it is;
+    * |Δη| and |Δφ| are capped at the first value that breaks an upper limit on
+      themselves or on ΔR² (the pair fails either way: a capped Δ still breaks it);
+    * ΔR² with only a lower limit ``lo`` is computed from |Δ|s capped at
+      ceil(sqrt(lo)) (a capped term alone reaches ``lo``, as the true one does);
+    * m² = 2·pT_a·pT_b·(cosh[Δη] - cos[Δφ]) looks the tables up over the capped
+      ranges only; pT_a·pT_b is the same product as high·low.
+    """
+
+    def __init__(self, seed: SeedPlan, plan: MenuPlan) -> None:
+        assert seed.pair is not None
+        limits = seed.pair
+        self.limits = limits
+        self.luts = plan.luts
+        self.deta_cap = _cap(limits.deta.hi, limits.dr2.hi)
+        self.dphi_cap = _cap(limits.dphi.hi, limits.dr2.hi)
+        self.dr2_cap: int | None = None
+        if limits.dr2.hi is None and limits.dr2.lo is not None:
+            self.dr2_cap = _isqrt_int(max(limits.dr2.lo - 1, 0)) + 1  # ceil(sqrt(lo))
+
+    def passes(
+        self,
+        pt_a: FixedVariable,
+        pt_b: FixedVariable,
+        deta: FixedVariable,
+        dphi: FixedVariable,
+    ) -> FixedVariable | None:
+        """1 when the pair conditions hold (None: no condition)."""
+        limits, luts = self.limits, self.luts
+        deta = _narrow(deta, self.deta_cap)
+        dphi = _narrow(dphi, self.dphi_cap)
+        conditions = [
+            *_within(deta, limits.deta.lo, limits.deta.hi),
+            *_within(dphi, limits.dphi.lo, limits.dphi.hi),
+        ]
+        if limits.dr2.is_set:
+            dr2 = _square(_narrow(deta, self.dr2_cap)) + _square(_narrow(dphi, self.dr2_cap))
+            conditions += _within(dr2, limits.dr2.lo, limits.dr2.hi)
+        if limits.needs_mass:
+            cosh = deta.lookup(_table(luts.cosh, deta, 0))
+            cos = dphi.lookup(_table(luts.cos, dphi, 0))
+            m2 = 2 * (pt_a * pt_b) * (cosh - cos)
+            conditions += _within(m2, limits.mass2.lo, limits.mass2.hi)
+        ok: FixedVariable | None = None
+        for condition in conditions:
+            ok = condition if ok is None else ok & condition
+        return ok
 
 
 def _pair(seed: SeedPlan, c: _Slots, plan: MenuPlan) -> FixedVariable:
-    assert seed.pair is not None
-    limits, luts = seed.pair, plan.luts
+    """Max over pairs of passing objects (harder one at the leading leg, pair
+    conditions met) of the softer pT; :data:`NO_CANDIDATE` when none passes."""
+    geometry = _PairGeometry(seed, plan)
     pt, eta, phi = c.fields["pt"], c.fields["eta"], c.fields["phi"]
     n = len(pt)
     passing = [c.passes(seed, j) for j in range(n)]
-    best: FixedVariable | None = None
+    leading = [pt[j] >= seed.legs[0] for j in range(n)]
+    if seed.cut.eta_max is not None:  # see _PairGeometry
+        eta = [e.max_of(-seed.cut.eta_max).min_of(seed.cut.eta_max) for e in eta]
+    candidates = []
     for a in range(n):
         for b in range(a + 1, n):
-            high, low = pt[a].max_of(pt[b]), pt[a].min_of(pt[b])
-            ok = passing[a] & passing[b] & (high >= seed.legs[0])
+            ok = passing[a] & passing[b] & (leading[a] | leading[b])
             deta = abs(eta[a] - eta[b])
-            dphi = _folded_dphi(phi[a], phi[b], luts.half_turn)
-            dr2 = deta * deta + dphi * dphi
-            for value, bounds in ((deta, limits.deta), (dphi, limits.dphi), (dr2, limits.dr2)):
-                if bounds.lo is not None:
-                    ok = ok & (value >= bounds.lo)
-                if bounds.hi is not None:
-                    ok = ok & (value <= bounds.hi)
-            if limits.needs_mass:
-                cosh = deta.lookup(_table(luts.cosh, deta, 0))
-                cos = dphi.lookup(_table(luts.cos, dphi, 0))
-                m2 = 2 * high * low * (cosh - cos)
-                if limits.mass2.lo is not None:
-                    ok = ok & (m2 >= limits.mass2.lo)
-                if limits.mass2.hi is not None:
-                    ok = ok & (m2 <= limits.mass2.hi)
-            candidate = _mux(ok, low, NO_CANDIDATE)
-            best = candidate if best is None else best.max_of(candidate)
-    return best if best is not None else _const(NO_CANDIDATE, pt[0])
+            dphi = _folded_dphi(phi[a], phi[b], plan.luts.half_turn)
+            conditions = geometry.passes(pt[a], pt[b], deta, dphi)
+            if conditions is not None:
+                ok = ok & conditions
+            candidates.append(_mux(ok, pt[a].min_of(pt[b]), NO_CANDIDATE))
+    return _tree_max(candidates) if candidates else _const(NO_CANDIDATE, pt[0])
 
 
 def _ht(seed: SeedPlan, c: _Slots) -> FixedVariable:

@@ -20,7 +20,9 @@ from firmware._resources import (
     CATEGORIES,
     RESOURCES_FORMAT,
     Da4mlEstimate,
+    _parse_stat,
     da4ml_estimate,
+    read_stat_report,
     resources_document,
     yosys_resources,
 )
@@ -151,3 +153,66 @@ def test_synthesis_error_names_the_top(tmp_path: Path) -> None:
     broken = write(tmp_path, "adder2.v", ADDER.replace("endmodule", ""))
     with pytest.raises(FirmwareError, match="yosys synth_xilinx of 'adder2' failed"):
         yosys_resources([broken], "adder2")
+
+
+#: A ``stat -json`` report as yosys 0.23 writes it after ``synth_xilinx -top``: the
+#: design hierarchy printed as plain text inside the JSON (not valid JSON).
+STAT_0_23 = """\
+{
+   "creator": "Yosys 0.23 (git sha1 7ce5011c24b)",
+   "invocation": "stat -json ",
+   "modules": {
+      "$paramod$03f8\\\\delay_line": {
+         "num_cells":         1,
+         "num_cells_by_type": {
+            "SRLC32E": 1
+         }
+      },
+      "\\\\top": {
+         "num_cells":         4,
+         "num_cells_by_type": {
+            "FDRE": 2,
+            "LUT2": 1,
+            "$paramod$03f8\\\\delay_line": 2
+         }
+      }
+   },
+       top            1
+         $paramod$03f8\\delay_line      2
+      "design": {
+         "num_cells":         4,
+         "num_cells_by_type": {
+            "FDRE": 2
+         }
+      }
+}
+"""
+
+
+def test_stat_report_of_yosys_0_23_is_read() -> None:
+    """The hierarchy text yosys 0.23 puts into its JSON report does not stop the count."""
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(STAT_0_23)
+    report = read_stat_report(STAT_0_23)
+    assert report["creator"].startswith("Yosys 0.23")
+    resources = _parse_stat(report, "top", "xc7", report["creator"])
+    assert resources.modules["top"].instances == {"$paramod$03f8\\delay_line": 2}
+    assert resources.total["srl"] == 2
+    assert resources.total["ff"] == 2
+    assert resources.total["lut"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "unreadable report"),
+        ("yosys crashed\n", "unreadable report"),
+        ('{"modules": {"\\\\top": {"num_cells": 1}}}', "without integer cell counts"),
+        ('{"modules": {"\\\\top": {"num_cells_by_type": {"LUT2": "x"}}}}', "integer cell"),
+        ('{"modules": []}', "no 'modules' object"),
+        ("[1, 2]", "not a JSON object"),
+    ],
+)
+def test_bad_stat_report_is_a_firmware_error(text: str, match: str) -> None:
+    with pytest.raises(FirmwareError, match=match):
+        _parse_stat(read_stat_report(text), "top", "xc7", "Yosys")
