@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from l1sim import __version__, _cosim_cmd
+from l1sim import __version__, _cosim_cmd, _firmware_cmd
 from l1sim._errors import UserError
 from l1sim._menu_cmd import add_parser as add_menu_parser
 from l1sim._menu_cmd import run as run_menu
@@ -241,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", type=Path, metavar="DIR")
     add_menu_parser(commands, [verbosity])
     _cosim_cmd.add_parser(commands, [verbosity], _positive_int, _non_negative_float)
+    _firmware_cmd.add_parser(commands, [verbosity, overwrite], _positive_float)
     return parser
 
 
@@ -250,6 +251,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_menu(args)
     if args.command == "cosim":
         return _cosim_cmd.run(args)
+    if args.command == "firmware":
+        return _firmware_cmd.run(args)
     from l1sim import _commands  # noqa: PLC0415  (keeps --help and --version fast)
 
     if args.command == "demo":
