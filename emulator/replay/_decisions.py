@@ -40,7 +40,9 @@ __all__ = [
 METADATA_KEY = b"l1sim.decisions"
 FORMAT_VERSION = 1
 
-_META_COLUMNS = ("orbit", "bx", "colliding", "event_id", "true_interactions", "n_vertices")
+_META_COLUMNS = (
+    "orbit", "bx", "colliding", "event_id", "has_event", "true_interactions", "n_vertices"
+)  # fmt: skip
 _FLAG_COLUMNS = ("final_or", "dead", "vetoed", "l1a")
 _DROPPED = "dropped"
 
@@ -73,6 +75,8 @@ class DecisionBatch:
     metadata: dict[str, Any] = field(default_factory=dict)
     dropped: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     dropped_collections: tuple[str, ...] = ()
+    #: the BX holds an input event (streams' ``EventBatch.has_event``; any id sign)
+    has_event: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
 
     def dropped_totals(self, rows: NDArray[np.bool_] | None = None) -> dict[str, int]:
         """Objects dropped by the slot truncation per collection (over ``rows``, default all)."""
@@ -247,6 +251,7 @@ def decisions_from_arrow(
         bx=column("bx", np.int32),
         colliding=column("colliding", np.bool_),
         event_id=column("event_id", np.int64),
+        has_event=column("has_event", np.bool_),
         true_interactions=column("true_interactions", np.float32),
         n_vertices=column("n_vertices", np.int32),
         seed_names=names,
