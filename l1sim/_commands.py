@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import streams
 from l1sim import _pipeline, _rates_text
 from l1sim._errors import UserError
 from l1sim._format import format_rate
@@ -55,13 +56,17 @@ def run(
     force: bool = False,
     minimum_bias: bool | None = None,
     prescale_column: int | None = None,
+    input_format: str | None = None,
 ) -> int:
     """Replay ``inputs`` through the menu and write decisions, summary, plots and report.
 
     ``minimum_bias`` declares the background an unbiased sample (None: l1sim infers
     it, see :func:`l1sim._pipeline.minimum_bias`). ``prescale_column`` picks the
-    prescale column of a uGT XML menu.
+    prescale column of a uGT XML menu. ``input_format`` names the format of every
+    input file not given as ``FORMAT:path`` (``--format``).
     """
+    inputs = _with_format(inputs, input_format)
+    signals = _with_format(signals, input_format)
     job = _pipeline.Job(
         background=list(inputs),
         signals=list(signals),
@@ -75,11 +80,28 @@ def run(
         minimum_bias=minimum_bias,
         prescale_column=prescale_column,
     )
-    inputs_on_disk = [Path(p) for p in [*inputs, *signals] if Path(p).exists()]
+    files = [Path(streams.split_format(p)[1]) for p in [*inputs, *signals]]
+    inputs_on_disk = [p for p in files if p.exists()]
     for extra in (menu, scheme):
         if extra is not None:
             inputs_on_disk.append(Path(extra))
     return _execute(job, out, force=force, protect=inputs_on_disk)
+
+
+def _with_format(specs: Sequence[str], input_format: str | None) -> list[str]:
+    """``specs`` with ``FORMAT:`` put before each file spec that names no format itself."""
+    if input_format is None:
+        return list(specs)
+    name = streams.ALIASES.get(input_format.lower(), input_format.lower())
+    if name not in streams.FORMATS or name == "synthetic":
+        known = sorted({*streams.FORMATS, *streams.ALIASES} - {"synthetic"})
+        raise UserError(f"--format {input_format}: unknown format; known: {', '.join(known)}")
+    return [
+        spec
+        if spec.startswith("synthetic:") or streams.split_format(spec)[0] is not None
+        else f"{name}:{spec}"
+        for spec in specs
+    ]
 
 
 def demo(out: Path, *, max_bx: int | None, random_seed: int, force: bool = False) -> int:

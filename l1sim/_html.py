@@ -184,6 +184,14 @@ def _run_table(summary: Summary) -> str:
         ("filling scheme", inputs.get("scheme")),
         ("bunch crossings replayed", _number(norm.get("n_bx"))),
         (
+            "input events not replayed",
+            f"{_number(inputs['events_not_replayed'])} of "
+            f"{_number(inputs['events_not_replayed'] + (inputs.get('events_replayed') or 0))}: "
+            f"--max-bx {_number(inputs.get('max_bx'))} stopped the replay before them"
+            if inputs.get("events_not_replayed")
+            else None,
+        ),
+        (
             "bunch crossings in every rate",
             f"{_number(norm.get('n_colliding_bx'))} (colliding BX holding an input event)"
             + (

@@ -168,6 +168,12 @@ def _open(spec: str) -> streams.EventSource:
     """An event source for a path or synthetic spec; problems become UserErrors."""
     try:
         return streams.open(spec)
+    except streams.UnknownFormatError as exc:
+        raise UserError(
+            f"{exc.path}: unknown event format (neither its extension nor its first bytes "
+            f"say); name it with --format NAME (every input) or NAME:{exc.path} (this "
+            f"one), NAME one of {', '.join(exc.known)}"
+        ) from exc
     except streams.StreamError as exc:
         raise UserError(str(exc)) from exc
 
@@ -176,7 +182,67 @@ def _label(spec: str) -> str:
     """Short name of an input for tables and legends (file stem or synthetic process)."""
     if spec.startswith("synthetic:"):
         return spec.removeprefix("synthetic:").split("?")[0]
-    return Path(spec).stem
+    return Path(streams.split_format(spec)[1]).stem
+
+
+def signal_labels(specs: Iterable[str]) -> list[str]:
+    """A distinct name per signal sample: the file stem or synthetic process, made longer
+    where two share it (``sigA/events`` and ``sigB/events``; ``A_4l?n=300&seed=1``).
+
+    The same sample given twice is a UserError: its efficiencies would be counted twice.
+    """
+    specs = list(specs)
+    keys = [_sample_key(spec) for spec in specs]
+    for index, key in enumerate(keys):
+        if key in keys[:index]:
+            raise UserError(f"signal {specs[index]}: given twice (as {specs[keys.index(key)]})")
+    short = [_label(spec) for spec in specs]
+    labels = list(short)
+    for index, spec in enumerate(specs):
+        if short.count(short[index]) == 1:
+            continue
+        if spec.startswith("synthetic:"):
+            labels[index] = spec.removeprefix("synthetic:")
+            continue
+        twins = [keys[k] for k, label in enumerate(short) if label == short[index]]
+        labels[index] = _shortest_distinct_tail(keys[index], twins)
+    if len(set(labels)) != len(labels):
+        twice = next(label for label in labels if labels.count(label) > 1)
+        raise UserError(f"two signal samples would both be named {twice!r}: rename one file")
+    return labels
+
+
+def _sample_key(spec: str) -> str:
+    """What identifies a sample: the resolved file, or the synthetic spec itself."""
+    if spec.startswith("synthetic:"):
+        return spec
+    try:
+        return str(Path(streams.split_format(spec)[1]).resolve())
+    except (OSError, ValueError):
+        return spec
+
+
+def _shortest_distinct_tail(path: str, others: list[str]) -> str:
+    """``parent/.../stem`` of ``path`` with as few parents as tell it from ``others``."""
+    parts = Path(path).with_suffix("").parts
+    for n in range(2, len(parts) + 1):
+        tail = parts[-n:]
+        if all(Path(o).with_suffix("").parts[-n:] != tail for o in others if o != path):
+            return "/".join(tail)
+    return path
+
+
+def _note_max_bx(job: Job, n_events: int | None, summary: Summary, say: Say) -> None:
+    """Say (log and summary) how many input events --max-bx left out of the replay."""
+    replayed = int(summary["normalisation"]["n_colliding_bx"])
+    left = None if n_events is None else max(0, n_events - replayed)
+    summary["inputs"]["events_replayed"] = replayed
+    summary["inputs"]["events_not_replayed"] = left
+    if job.max_bx is not None and left:
+        say(
+            f"the replay stopped after {job.max_bx} BX (--max-bx): {left} of {n_events} "
+            "input events were not replayed"
+        )
 
 
 #: synthetic processes that are unbiased samples of collisions
@@ -288,7 +354,9 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
         )
     scheme = _scheme(job)
     background = streams.chain(*[_open(spec) for spec in job.background])
-    signal_sources = {_label(spec): _open(spec) for spec in job.signals}
+    signal_sources = dict(
+        zip(signal_labels(job.signals), [_open(s) for s in job.signals], strict=True)
+    )
     show = progress and sys.stderr.isatty()
     say(f"replaying {', '.join(job.background)} through menu {menu.name!r}")
     stream = _with_progress(
@@ -339,6 +407,7 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
     say("analysing")
     started = time.perf_counter()
     summary = build_summary(job, menu, scheme, decisions, signals, menu_algorithms=menu_algorithms)
+    _note_max_bx(job, background.n_events, summary, say)
     summary["performance"] = {
         "replay_s": replay_s,
         "replay_bx_per_s": n_rows / replay_s if replay_s > 0 else None,

@@ -10,7 +10,9 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
   ``pileup`` (only what was applied: an overlay, the input's own, or none),
   ``minimum_bias`` (bool) and ``minimum_bias_reason`` (declared with
   ``--minimum-bias``, synthetic minimum-bias background, or not declared),
-  ``scheme``, ``max_bx``.
+  ``scheme``, ``max_bx``, ``events_replayed`` (input events placed on the clock
+  and replayed) and ``events_not_replayed`` (input events ``--max-bx`` left out;
+  null when the input's size is unknown).
 - ``normalisation``: ``revolution_hz``, ``colliding_bunches``, ``n_bx``,
   ``n_colliding_bx`` (the BX every rate counts: colliding BX holding an input
   event, :func:`emulator.analysis.collision_mask`), ``n_colliding_slots``

@@ -137,7 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replay INPUT files (Parquet, ADC2021 HDF5, NanoAOD/tutorial ROOT, "
         "Dark Machines CSV, or a synthetic spec) bunch crossing by bunch crossing.",
     )
-    run.add_argument("inputs", nargs="+", metavar="INPUT", help="background event source(s)")
+    run.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="background event source(s): a file, FORMAT:FILE, or synthetic:PROCESS?n=N",
+    )
+    run.add_argument(
+        "--format",
+        default=None,
+        metavar="NAME",
+        help="format of every input file not given as FORMAT:FILE, for files whose "
+        "extension and first bytes do not say (parquet, arrow, hdf5, root, csv)",
+    )
     run.add_argument("-o", "--out", type=Path, required=True, help="output directory")
     run.add_argument(
         "--menu",
@@ -265,6 +277,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             out=args.out,
             menu=args.menu,
             prescale_column=args.prescale_column,
+            input_format=args.format,
             pileup=args.pileup,
             scheme=args.scheme,
             max_bx=args.max_bx,

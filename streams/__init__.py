@@ -29,13 +29,14 @@ from ._batch import (
     Objects,
     concat_batches,
 )
-from ._errors import StreamError
+from ._errors import StreamError, UnknownFormatError
 from ._parquet import write_arrow, write_parquet
-from ._source import FORMATS, EventSource, chain, open, rechunk
+from ._source import ALIASES, FORMATS, EventSource, chain, open, rechunk, split_format
 from .slots import ADC2021, SlotLayout, to_slots
 
 __all__ = [
     "ADC2021",
+    "ALIASES",
     "CHARGE_UNKNOWN",
     "COLLECTIONS",
     "FORMATS",
@@ -45,6 +46,7 @@ __all__ = [
     "Objects",
     "SlotLayout",
     "StreamError",
+    "UnknownFormatError",
     "atomic_output",
     "chain",
     "concat_batches",
@@ -53,6 +55,7 @@ __all__ = [
     "pileup",
     "rechunk",
     "slots",
+    "split_format",
     "synthetic",
     "timeline",
     "to_slots",

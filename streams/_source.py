@@ -16,9 +16,18 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ._batch import EventBatch, concat_batches
-from ._errors import StreamError
+from ._errors import StreamError, UnknownFormatError
 
-__all__ = ["FORMATS", "ChainSource", "EventSource", "chain", "open", "rechunk"]
+__all__ = [
+    "ALIASES",
+    "FORMATS",
+    "ChainSource",
+    "EventSource",
+    "chain",
+    "open",
+    "rechunk",
+    "split_format",
+]
 
 #: format name -> file extensions recognised for it
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -164,10 +173,34 @@ def _detect_format(path: Path) -> str:
     first_line = head.split(b"\n", 1)[0]
     if first_line.count(b";") >= 4:
         return "darkmachines"
-    raise StreamError(
+    known = sorted(f for f in FORMATS if f != "synthetic")
+    raise UnknownFormatError(
         f"{path}: unknown event format (extension {suffix!r}, no known signature); "
-        f"pass format= one of {sorted(FORMATS)}"
+        f"pass format= one of {known}",
+        str(path),
+        known,
     )
+
+
+def split_format(spec: str) -> tuple[str | None, str]:
+    """``(format, path)`` of a ``FORMAT:path`` spec (e.g. ``csv:events.txt``), else ``(None, spec)``.
+
+    ``FORMAT`` is one of :data:`FORMATS` or :data:`ALIASES` (case-insensitive; not
+    ``synthetic``, whose specs are ``synthetic:PROCESS?...``). A file whose own name
+    has that shape (it exists as given) is taken as a file.
+    """
+    head, sep, rest = spec.partition(":")
+    name = ALIASES.get(head.lower(), head.lower())
+    if not sep or not rest or name not in FORMATS or name == "synthetic" or _exists(spec):
+        return None, spec
+    return name, rest
+
+
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):  # a name the OS cannot hold (NUL byte, too long)
+        return False
 
 
 def _open_synthetic(
@@ -203,8 +236,9 @@ def open(
 ) -> EventSource:
     """Open an event file, a list of files, or a ``synthetic:PROCESS?n=N&seed=S`` spec.
 
-    ``format`` forces a reader (one of :data:`FORMATS` or :data:`ALIASES`); otherwise it
-    is detected from the extension, then the file's first bytes. Extra ``options`` go to the reader
+    ``format`` forces a reader (one of :data:`FORMATS` or :data:`ALIASES`), as does a
+    ``FORMAT:path`` spec (:func:`split_format`); otherwise the format is detected from
+    the extension, then the file's first bytes. Extra ``options`` go to the reader
     (e.g. ``tree=`` for ROOT). Raises :class:`StreamError` for a missing file or an
     unknown format, naming the path.
     """
@@ -212,6 +246,8 @@ def open(
         parts = [open(p, format=format, chunk_size=chunk_size, **options) for p in path_or_spec]
         return ChainSource(parts, progress=progress)
     text = os.fspath(path_or_spec)
+    prefixed, text = split_format(text)
+    format = format if prefixed is None else prefixed
     if format is not None:
         format = ALIASES.get(format.lower(), format.lower())
     if format == "synthetic" or (format is None and text.startswith("synthetic:")):
@@ -222,7 +258,12 @@ def open(
         raise StreamError(f"{path}: no such file")
     fmt = format or _detect_format(path)
     if fmt not in FORMATS:
-        raise StreamError(f"{path}: unknown format {fmt!r}; known: {sorted(FORMATS)}")
+        known = sorted(f for f in FORMATS if f != "synthetic")
+        raise UnknownFormatError(
+            f"{path}: unknown format {fmt!r}; known: {known} (or an alias: {sorted(ALIASES)})",
+            str(path),
+            known,
+        )
     reader = _reader_class(fmt)
     source: EventSource = reader(path, chunk_size=chunk_size, progress=progress, **options)
     return source
