@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import streams
+from emulator.replay import MANIFEST_NAME
 from l1sim import _pipeline, _rates_text
 from l1sim._errors import UserError
 from l1sim._format import format_rate
@@ -57,13 +58,16 @@ def run(
     minimum_bias: bool | None = None,
     prescale_column: int | None = None,
     input_format: str | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
 ) -> int:
     """Replay ``inputs`` through the menu and write decisions, summary, plots and report.
 
     ``minimum_bias`` declares the background an unbiased sample (None: l1sim infers
     it, see :func:`l1sim._pipeline.minimum_bias`). ``prescale_column`` picks the
     prescale column of a uGT XML menu. ``input_format`` names the format of every
-    input file not given as ``FORMAT:path`` (``--format``).
+    input file not given as ``FORMAT:path`` (``--format``). ``workers`` / ``dask_address``
+    replay on Dask (a local cluster of that many processes / a running scheduler).
     """
     inputs = _with_format(inputs, input_format)
     signals = _with_format(signals, input_format)
@@ -79,6 +83,8 @@ def run(
         command=" ".join(argv),
         minimum_bias=minimum_bias,
         prescale_column=prescale_column,
+        workers=workers,
+        dask_address=dask_address,
     )
     files = [Path(streams.split_format(p)[1]) for p in [*inputs, *signals]]
     inputs_on_disk = [p for p in files if p.exists()]
@@ -139,7 +145,8 @@ def _execute(
 def rates(source: Path, *, seeds: Sequence[str], target_rates: Sequence[float]) -> int:
     """Print seed rates from a run's decisions, and thresholds for target rates."""
     source = Path(source)
-    path = source / DECISIONS_NAME if source.is_dir() else source
+    dataset = source.is_dir() and (source / MANIFEST_NAME).is_file()  # a partitioned dataset
+    path = source / DECISIONS_NAME if source.is_dir() and not dataset else source
     if not path.exists():
         raise UserError(f"{path}: no such file")
     targets = list(target_rates) * len(seeds) if len(target_rates) == 1 else list(target_rates)

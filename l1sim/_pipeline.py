@@ -13,6 +13,7 @@ and the shape of ``summary.json`` (see :mod:`l1sim._summary`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,8 +27,9 @@ from tqdm import tqdm
 import emulator
 import streams
 from emulator import analysis
+from emulator.analysis import DecisionCounts
 from emulator.menu import Menu, MenuError, SeedKind, default_menu, from_uGT_xml, load_menu
-from emulator.replay import DecisionBatch, concat_decisions, read_decisions, write_decisions
+from emulator.replay import DecisionBatch, write_decisions
 from emulator.timing import BX_NS, timing_report
 from l1sim import __version__
 from l1sim._errors import UserError
@@ -74,6 +76,19 @@ class Job:
     minimum_bias: bool | None = None
     #: uGT XML menus: the prescale column (label in prescale_L1TGlobal.csv beside the XML)
     prescale_column: int | None = None
+    #: replay on Dask (see :mod:`l1sim._distributed`): a new local cluster of this many
+    #: worker processes, or the running scheduler at ``dask_address``, or ``client``
+    #: (a ``distributed.Client``, from Python)
+    workers: int | None = None
+    dask_address: str | None = None
+    client: Any = None
+    #: blocks of :data:`BLOCK_BX` per Dask task (None: the default of :mod:`l1sim._distributed`)
+    blocks_per_task: int | None = None
+
+    @property
+    def distributed(self) -> bool:
+        """Whether the replay runs on Dask."""
+        return bool(self.workers) or self.dask_address is not None or self.client is not None
 
 
 def demo_job(*, max_bx: int | None = None, random_seed: int = 2026) -> Job:
@@ -311,15 +326,64 @@ def _bx_stream(
     label: str,
 ) -> Iterator[streams.EventBatch]:
     """Events laid on the bunch clock, with pile-up overlaid when asked."""
-    placed = streams.timeline.place(source, scheme, max_bx=max_bx, origin=label)
+    return overlay_blocks(job, placed_stream(job, source, scheme, max_bx, label), salt)
+
+
+def placed_stream(
+    job: Job,
+    source: Iterable[streams.EventBatch],
+    scheme: FillingScheme,
+    max_bx: int | None,
+    label: str,
+) -> Iterator[streams.EventBatch]:
+    """Events laid on the bunch clock in blocks of :data:`BLOCK_BX` (before any pile-up)."""
+    placed = streams.timeline.place(source, scheme, max_bx=max_bx, origin=label, chunk_bx=BLOCK_BX)
     if job.pileup is None:
         return placed
     mu_text = f"{job.pileup:g}" if isinstance(job.pileup, float | int) else "(a profile)"
-    placed = _refuse_own_pileup(placed, label, mu_text)
-    minimum_bias = streams.synthetic.generate(
-        "minbias", 100_000, seed=job.random_seed + 999_983 + salt
-    )
-    return streams.pileup.overlay(placed, minimum_bias, job.pileup, seed=job.random_seed + salt)
+    return _refuse_own_pileup(placed, label, mu_text)
+
+
+#: BX of one block of the timeline (28 orbits, about 10^5 BX): the unit of the pile-up
+#: random streams, and of the chunks of a distributed replay (whole blocks)
+BLOCK_BX = 28 * BX_PER_ORBIT
+
+
+@functools.lru_cache(maxsize=4)
+def _minimum_bias_pool(seed: int) -> streams.EventBatch:
+    """The pile-up pool: 100 000 synthetic minimum-bias events (made once per process)."""
+    return streams.concat_batches(list(streams.synthetic.generate("minbias", 100_000, seed=seed)))
+
+
+def block_seed(random_seed: int, salt: int, block: int) -> int:
+    """The pile-up seed of one block: from the run's seed, the sample and the block's position.
+
+    ``SeedSequence((random_seed, salt, block))``: each block of :data:`BLOCK_BX` has a
+    random stream of its own, so pile-up does not depend on how the timeline is cut
+    into chunks or spread over workers.
+    """
+    if min(random_seed, salt, block) < 0:
+        raise UserError(f"--random-seed must be >= 0, got {random_seed}")
+    state = np.random.SeedSequence((random_seed, salt, block)).generate_state(1, np.uint64)
+    return int(state[0])
+
+
+def overlay_blocks(
+    job: Job, placed: Iterable[streams.EventBatch], salt: int
+) -> Iterator[streams.EventBatch]:
+    """Poisson pile-up of ``job`` on each placed block, from the block's own random stream."""
+    if job.pileup is None:
+        yield from placed
+        return
+    pool = [_minimum_bias_pool(job.random_seed + 999_983 + salt)]
+    for batch in placed:
+        if len(batch) == 0:
+            continue
+        first = int(batch.orbit[0]) * BX_PER_ORBIT + int(batch.bx[0])
+        if first % BLOCK_BX:
+            raise ValueError(f"a placed chunk starts at BX {first}, not on a block boundary")
+        seed = block_seed(job.random_seed, salt, first // BLOCK_BX)
+        yield from streams.pileup.overlay([batch], pool, job.pileup, seed=seed)
 
 
 # ------------------------------------------------------------------------------ running
@@ -359,6 +423,13 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
     )
     show = progress and sys.stderr.isatty()
     say(f"replaying {', '.join(job.background)} through menu {menu.name!r}")
+    if job.distributed:
+        from l1sim import _distributed  # noqa: PLC0415  (dask is an optional dependency)
+
+        replayed = _distributed.replay_job(
+            job, menu, scheme, background, signal_sources, decisions_path, say
+        )
+        return _summarise(job, menu, scheme, background, replayed, menu_algorithms, say)
     stream = _with_progress(
         _bx_stream(job, background, scheme, 0, job.max_bx, ", ".join(job.background)),
         "replay",
@@ -366,8 +437,9 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
         show,
     )
     started = time.perf_counter()
+    counting = _Counting(job)
     try:
-        n_rows = write_decisions(emulator.run(stream, menu), decisions_path)
+        n_rows = write_decisions(counting.through(emulator.run(stream, menu)), decisions_path)
     except streams.StreamError as exc:
         raise UserError(str(exc)) from exc
     except ValueError as exc:
@@ -376,8 +448,8 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
                 f"{', '.join(job.background)}: no events to replay (the input is empty)"
             ) from None
         raise
-    decisions = read_decisions(decisions_path)
-    if not decisions.colliding.any():
+    decisions = counting.result()
+    if decisions is None or not decisions.n_colliding_slots:
         raise UserError(f"{', '.join(job.background)}: no colliding bunch crossing was replayed")
     replay_s = time.perf_counter() - started
     say(
@@ -385,7 +457,7 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
         f"reading, pile-up and emulation); {len(signal_sources)} signal sample(s) next"
     )
     started = time.perf_counter()
-    signals: dict[str, DecisionBatch] = {}
+    signals: dict[str, DecisionCounts] = {}
     for index, (name, source) in enumerate(signal_sources.items(), start=1):
         signal_stream = _with_progress(
             _bx_stream(job, source, scheme, index, None, f"signal {name}"),
@@ -393,54 +465,88 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
             None,
             show,
         )
+        signal_counting = _Counting(job, pileup_mu=False)
         try:
-            parts = list(emulator.run(signal_stream, menu))
+            for _ in signal_counting.through(emulator.run(signal_stream, menu)):
+                pass
         except streams.StreamError as exc:
             raise UserError(str(exc)) from exc
-        if not parts:
+        counts = signal_counting.result()
+        if counts is None or counts.n_counted == 0:
             raise UserError(f"signal {name}: no events to replay (the input is empty)")
-        batch = concat_decisions(parts)
-        signals[name] = _events_only(batch)
-        if len(signals[name]) == 0:
-            raise UserError(f"signal {name}: no events to replay (the input is empty)")
+        signals[name] = counts
     signals_s = time.perf_counter() - started
+    replayed = Replayed(decisions, signals, n_rows, replay_s, signals_s)
+    return _summarise(job, menu, scheme, background, replayed, menu_algorithms, say)
+
+
+@dataclass
+class Replayed:
+    """The counts of a replay (background and signals), however it ran, and its timing."""
+
+    decisions: DecisionCounts
+    signals: dict[str, DecisionCounts]
+    n_rows: int
+    replay_s: float
+    signals_s: float
+    #: how the replay ran (workers, tasks) when distributed
+    distributed: dict[str, Any] | None = None
+
+
+def _summarise(
+    job: Job,
+    menu: Menu,
+    scheme: FillingScheme,
+    background: streams.EventSource,
+    replayed: Replayed,
+    menu_algorithms: dict[str, Any],
+    say: Say,
+) -> Summary:
+    """The summary of a replay's counts, with its performance."""
     say("analysing")
     started = time.perf_counter()
-    summary = build_summary(job, menu, scheme, decisions, signals, menu_algorithms=menu_algorithms)
+    summary = build_summary(
+        job, menu, scheme, replayed.decisions, replayed.signals, menu_algorithms=menu_algorithms
+    )
     _note_max_bx(job, background.n_events, summary, say)
+    n_rows, replay_s = replayed.n_rows, replayed.replay_s
     summary["performance"] = {
         "replay_s": replay_s,
         "replay_bx_per_s": n_rows / replay_s if replay_s > 0 else None,
-        "signals_s": signals_s,
-        "signal_events": sum(len(batch) for batch in signals.values()),
+        "signals_s": replayed.signals_s,
+        "signal_events": sum(counts.n_counted for counts in replayed.signals.values()),
         "analysis_s": time.perf_counter() - started,
     }
+    if replayed.distributed is not None:
+        summary["performance"]["distributed"] = replayed.distributed
     return summary
 
 
-def _events_only(decisions: DecisionBatch) -> DecisionBatch:
-    """The rows of ``decisions`` that hold an event (signal efficiencies count events)."""
-    keep = decisions.has_event
-    fields = {
-        name: getattr(decisions, name)[keep]
-        for name in (
-            "orbit",
-            "bx",
-            "colliding",
-            "event_id",
-            "has_event",
-            "true_interactions",
-            "n_vertices",
-            "scores",
-            "fired",
-            "prescaled",
-            "final_or",
-            "dead",
-            "vetoed",
-            "l1a",
-        )
-    }
-    return DecisionBatch(seed_names=decisions.seed_names, metadata=decisions.metadata, **fields)
+class _Counting:
+    """Counts decision chunks as they stream past (the analysis never holds the BX).
+
+    ``pileup_mu``: count each BX's μ of the job's overlay (the background's pile-up
+    variable); signals are counted without it, as their efficiencies need none.
+    """
+
+    def __init__(self, job: Job, *, pileup_mu: bool = True) -> None:
+        self._pileup = job.pileup if pileup_mu else None
+        self._accumulator = analysis.CountsAccumulator()
+
+    def through(self, batches: Iterable[DecisionBatch]) -> Iterator[DecisionBatch]:
+        """``batches`` unchanged, each counted on its way."""
+        for batch in batches:
+            mu = (
+                None
+                if self._pileup is None
+                else streams.pileup.mean_interactions(self._pileup, batch.orbit, batch.bx)
+            )
+            self._accumulator.add(batch, mu=mu)
+            yield batch
+
+    def result(self) -> DecisionCounts | None:
+        """The counts of everything that went through (None for nothing)."""
+        return self._accumulator.result()
 
 
 # ------------------------------------------------------------------------------ summary
@@ -480,7 +586,7 @@ def _variable(meta: dict[str, Any], menu: Menu | None = None) -> str:
     return f"pT of {ordinal} {name}" + (" (other legs fixed)" if leg > 1 else "")
 
 
-def _panel_seeds(decisions: DecisionBatch) -> list[str]:
+def _panel_seeds(decisions: DecisionCounts) -> list[str]:
     """Seeds that get a panel in per-seed plots: NN seeds first, then the menu order."""
     metas = decisions.metadata.get("seeds", [])
     nn = [m["name"] for m in metas if m.get("kind") == str(SeedKind.NN)]
@@ -492,8 +598,8 @@ def build_summary(
     job: Job,
     menu: Menu,
     scheme: FillingScheme,
-    decisions: DecisionBatch,
-    signals: dict[str, DecisionBatch],
+    decisions: DecisionCounts,
+    signals: dict[str, DecisionCounts],
     *,
     menu_algorithms: dict[str, Any] | None = None,
 ) -> Summary:
@@ -504,21 +610,14 @@ def build_summary(
     n_colliding = scheme.n_colliding
     timing = timing_report(menu)
     is_minimum_bias, minimum_bias_reason = minimum_bias(job)
-    mu = (
-        None
-        if job.pileup is None
-        else streams.pileup.mean_interactions(job.pileup, decisions.orbit, decisions.bx)
-    )
     core = analysis.summarize(
         decisions,
         n_colliding=n_colliding,
         timing=timing,
         pileup_target=job.target_mu,
-        mu=mu,
         minimum_bias=is_minimum_bias,
     )
     metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
-    counted = analysis.collision_mask(decisions)
     lsb = {name: decisions.score_type(name).lsb for name in decisions.seed_names}
     seed_rows = []
     for name in decisions.seed_names:
@@ -563,10 +662,10 @@ def build_summary(
         "normalisation": {
             "revolution_hz": REVOLUTION_HZ,
             "colliding_bunches": n_colliding,
-            "n_bx": len(decisions),
-            "n_colliding_bx": int(counted.sum()),
-            "n_colliding_slots": int(np.count_nonzero(decisions.colliding)),
-            "n_orbits": int(np.unique(decisions.orbit).size),
+            "n_bx": decisions.n_rows,
+            "n_colliding_bx": decisions.n_counted,
+            "n_colliding_slots": decisions.n_colliding_slots,
+            "n_orbits": decisions.n_orbits(),
         },
         "rates": {
             "seeds": seed_rows,
@@ -773,12 +872,11 @@ def _timing_section(timing: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _occupancy_section(decisions: DecisionBatch) -> dict[str, Any]:
+def _occupancy_section(decisions: DecisionCounts) -> dict[str, Any]:
     """Per bunch slot counts over the replayed orbits."""
     occupancy = analysis.orbit_occupancy(decisions)
-    placed = decisions.orbit[decisions.orbit >= 0]
     return {
-        "n_orbits": int(np.unique(placed).size) or 1,
+        "n_orbits": decisions.n_orbits(placed_only=True) or 1,
         "colliding": occupancy["colliding"],
         "events": occupancy["bx_seen"],
         "accepts": occupancy["l1a"],

@@ -175,6 +175,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(refused for inputs whose events carry their own pile-up)",
     )
     run.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="replay on a local Dask cluster of N worker processes (results identical to "
+        "one process; decisions written as a partitioned dataset)",
+    )
+    run.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="replay on the running Dask scheduler at ADDRESS (e.g. tcp://host:8786); "
+        "--out must be on a file system the workers share",
+    )
+    run.add_argument(
         "--minimum-bias",
         action="store_true",
         default=None,
@@ -287,6 +302,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             argv=args.argv,
             force=args.force,
             minimum_bias=args.minimum_bias,
+            workers=args.workers,
+            dask_address=args.dask,
         )
     if args.command == "rates":
         if len(args.target_rate) > 1 and len(args.target_rate) != len(args.seed):

@@ -6,6 +6,13 @@ partitioned dataset (one part per task of a distributed replay, plus a
 manifest) chunk by chunk.
 """
 
+from emulator.replay._chunks import (
+    SequentialDecisions,
+    SequentialState,
+    pack_bits,
+    unpack_bits,
+    with_sequential_decisions,
+)
 from emulator.replay._dataset import (
     MANIFEST_NAME,
     DatasetPart,
@@ -26,12 +33,17 @@ __all__ = [
     "MANIFEST_NAME",
     "DatasetPart",
     "DecisionBatch",
+    "SequentialDecisions",
+    "SequentialState",
     "concat_decisions",
     "decisions_metadata",
     "iter_decisions",
+    "pack_bits",
     "read_decisions",
     "read_manifest",
     "run",
+    "unpack_bits",
+    "with_sequential_decisions",
     "write_decisions",
     "write_manifest",
 ]

@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from emulator.menu import Menu
 from emulator.plan import MenuPlan, build_plan
+from emulator.replay._chunks import SequentialState
 from emulator.replay._decisions import DecisionBatch
-from emulator.rules import PrescaleState, TriggerRuleState
 from emulator.seeds import SeedEvaluator, hardware_slots
 from emulator.timing import latency_bx, timing_report
 from streams import EventBatch
@@ -96,9 +96,7 @@ def run(
     evaluator = SeedEvaluator(plan)
     collections = tuple(slot.collection for slot in plan.slots)
     thresholds = np.array([seed.threshold_raw for seed in menu.seeds], np.int64)
-    unmasked = np.array([not seed.masked for seed in menu.seeds], np.bool_)
-    prescaler = PrescaleState([seed.prescale for seed in menu.seeds])
-    rules = TriggerRuleState(menu.rules)
+    state = SequentialState(menu)
     clock = _Clock()
     metadata = decisions_metadata(menu)
     bar = tqdm(unit="BX", unit_scale=True, disable=not progress, desc="replay")
@@ -109,11 +107,7 @@ def run(
             slots = hardware_slots(batch, plan)
             scores = evaluator.scores_of(slots)
             fired = scores >= thresholds[np.newaxis, :]
-            prescaled = prescaler.apply(fired)
-            final_or: NDArray[np.bool_] = np.asarray(
-                (prescaled & unmasked[np.newaxis, :]).any(axis=1)
-            )
-            accept, dead = rules.apply(clock.global_bx(batch), final_or)
+            decisions = state.apply(clock.global_bx(batch), fired)
             bar.update(len(batch))
             yield DecisionBatch(
                 orbit=np.asarray(batch.orbit, np.int64),
@@ -126,11 +120,11 @@ def run(
                 seed_names=menu.seed_names,
                 scores=scores,
                 fired=fired,
-                prescaled=prescaled,
-                final_or=final_or,
-                dead=dead,
-                vetoed=final_or & dead,
-                l1a=accept,
+                prescaled=decisions.prescaled,
+                final_or=decisions.final_or,
+                dead=decisions.dead,
+                vetoed=decisions.vetoed,
+                l1a=decisions.accept,
                 metadata=metadata,
                 dropped=np.stack([slots.collections[c].dropped for c in collections], axis=1),
                 dropped_collections=collections,

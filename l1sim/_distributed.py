@@ -1,0 +1,417 @@
+"""Scale-out on Dask: the same replay over chunks of whole orbits, identical to one process.
+
+``l1sim run ... --workers N`` starts a :class:`distributed.LocalCluster` (N worker
+processes, one thread each: the kernels are numba), ``--dask ADDRESS`` uses a
+running scheduler, and the Python API takes a :class:`distributed.Client`. There is
+no scheduler of our own: tasks, retries and data placement are Dask's.
+
+How a run is cut, and why the result does not depend on it:
+
+* The client reads the inputs and lays them on the filling scheme (reading is an
+  order of magnitude faster than the replay), in blocks of
+  :data:`~l1sim._pipeline.BLOCK_BX` BX (28 orbits). A task is a few consecutive
+  blocks, whose placed events travel inside the task, so Dask can re-run it
+  anywhere after a worker dies. Orbit and BX numbers are those of one process.
+* A worker overlays the pile-up of each block from the block's own random stream
+  (:func:`~l1sim._pipeline.block_seed`: the run's seed, the sample and the block's
+  position — the single-process run uses the same streams) and replays the task
+  with :func:`emulator.replay.run`. Scores, raw decisions and dropped objects
+  depend on the BX alone.
+* Prescale counters and trigger rules depend on everything before. The client
+  runs them in BX order over the tasks' ``fired`` bits
+  (:class:`emulator.replay.SequentialState`, the same state objects as one
+  process; one bit per seed and BX travels), so each task's counters start from
+  the state a single process would have at its first BX, and the rules see the
+  accepts of the preceding 240 BX across task boundaries: deadtime is identical.
+* The worker completes its decisions with them, writes them as one part file of
+  the decisions dataset (atomically) and returns the integer counts of the
+  analysis (:class:`emulator.analysis.DecisionCounts`), which the client merges
+  exactly. Nothing of a task's BX comes back but bits and counts.
+* Every task must come back exactly once with the rows it was given; the part
+  files must follow each other in BX. Otherwise the run fails (exit 1) and the
+  staged output directory is removed: never a silently partial rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+import emulator
+import streams
+from emulator.analysis import CountsAccumulator, DecisionCounts
+from emulator.menu import Menu
+from emulator.plan import MenuPlan, build_plan
+from emulator.replay import (
+    DatasetPart,
+    DecisionBatch,
+    SequentialState,
+    concat_decisions,
+    pack_bits,
+    unpack_bits,
+    with_sequential_decisions,
+    write_decisions,
+    write_manifest,
+)
+from l1sim._errors import UserError
+from l1sim._pipeline import Job, Replayed, overlay_blocks, placed_stream
+from streams.timeline import BX_PER_ORBIT, FillingScheme
+
+__all__ = [
+    "BLOCKS_PER_TASK",
+    "DistributedReplay",
+    "dask_client",
+    "replay_distributed",
+    "replay_job",
+]
+
+#: placed blocks (28 orbits each) per task by default: ~4 x 10^5 BX
+BLOCKS_PER_TASK = 4
+#: tasks in flight per worker (the client holds their events until they finish)
+_IN_FLIGHT_PER_WORKER = 2
+
+
+def _distributed() -> Any:
+    """The ``distributed`` package, or a UserError saying how to install it."""
+    try:
+        import distributed  # noqa: PLC0415  (an optional dependency, imported on use)
+    except ModuleNotFoundError:
+        raise UserError(
+            "--workers and --dask need dask.distributed: pip install 'l1sim[dask]'"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(*, workers: int | None = None, address: str | None = None) -> Iterator[Any]:
+    """A client of a new local cluster of ``workers`` processes, or of the scheduler at ``address``."""
+    distributed = _distributed()
+    if address is not None:
+        try:
+            client = distributed.Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise UserError(f"--dask {address}: cannot reach the Dask scheduler ({exc})") from exc
+        with client:
+            yield client
+        return
+    cluster = distributed.LocalCluster(
+        n_workers=workers or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+# ------------------------------------------------------------------------------ worker side
+
+#: menu plans built on this worker, by run token (a plan takes a while to build)
+_PLANS: dict[str, MenuPlan] = {}
+
+
+def _plan(token: str, menu: Menu) -> MenuPlan:
+    plan = _PLANS.get(token)
+    if plan is None:
+        _PLANS.clear()
+        plan = _PLANS[token] = build_plan(menu)
+    return plan
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One chunk of the timeline: consecutive placed blocks of one sample."""
+
+    index: int
+    salt: int
+    blocks: tuple[streams.EventBatch, ...]
+
+    @property
+    def n_rows(self) -> int:
+        return sum(len(block) for block in self.blocks)
+
+    @property
+    def first_bx(self) -> int:
+        block = self.blocks[0]
+        return int(block.orbit[0]) * BX_PER_ORBIT + int(block.bx[0])
+
+
+def _score_task(token: str, job: Job, menu: Menu, task: _Task) -> DecisionBatch:
+    """Pile-up and replay of one task (its prescale and rule decisions are provisional)."""
+    stream = overlay_blocks(job, task.blocks, task.salt)
+    return concat_decisions(emulator.run(stream, _plan(token, menu)))
+
+
+def _fired_bits(batch: DecisionBatch) -> tuple[int, int, tuple[NDArray[np.uint8], tuple[int, ...]]]:
+    """First absolute BX, rows and raw decisions (as bits) of a scored task."""
+    global_bx = batch.global_bx()
+    if len(batch) and (np.diff(global_bx) != 1).any():
+        raise ValueError("a task's BX are not consecutive")
+    return int(global_bx[0]), len(batch), pack_bits(batch.fired)
+
+
+def _finish_task(
+    job: Job,
+    batch: DecisionBatch,
+    sequential: dict[str, tuple[NDArray[np.uint8], tuple[int, ...]]],
+    part: str | None,
+    count_mu: bool,
+) -> tuple[DecisionCounts, DatasetPart | None]:
+    """Complete a task's decisions, write its part file, and count them."""
+    from emulator.replay import SequentialDecisions  # noqa: PLC0415  (worker-side import)
+
+    decisions = SequentialDecisions(**{key: unpack_bits(bits) for key, bits in sequential.items()})
+    batch = with_sequential_decisions(batch, decisions)
+    mu = (
+        streams.pileup.mean_interactions(job.pileup, batch.orbit, batch.bx)
+        if count_mu and job.pileup is not None
+        else None
+    )
+    counts = DecisionCounts.of(batch, mu=mu)
+    if part is None:
+        return counts, None
+    rows = write_decisions([batch], part)
+    global_bx = batch.global_bx()
+    entry = DatasetPart(Path(part).name, rows, int(global_bx[0]), int(global_bx[-1]))
+    return counts, entry
+
+
+# ------------------------------------------------------------------------------ client side
+
+
+@dataclass
+class DistributedReplay:
+    """What a distributed replay of one sample returns."""
+
+    counts: DecisionCounts | None
+    n_rows: int
+    n_tasks: int
+    parts: list[DatasetPart]
+
+
+def _tasks(
+    blocks: Iterable[streams.EventBatch], salt: int, blocks_per_task: int
+) -> Iterator[_Task]:
+    group: list[streams.EventBatch] = []
+    index = 0
+    for block in blocks:
+        if len(block) == 0:
+            continue
+        group.append(block)
+        if len(group) == blocks_per_task:
+            yield _Task(index, salt, tuple(group))
+            index += 1
+            group = []
+    if group:
+        yield _Task(index, salt, tuple(group))
+
+
+def replay_distributed(
+    client: Any,
+    job: Job,
+    menu: Menu,
+    placed: Iterable[streams.EventBatch],
+    *,
+    salt: int,
+    out: Path | None,
+    count_mu: bool,
+    blocks_per_task: int | None = None,
+) -> DistributedReplay:
+    """Replay the ``placed`` blocks of one sample on the cluster of ``client``.
+
+    ``out``: the directory of the partitioned decisions dataset (parts and manifest),
+    or None to only count (signals). ``count_mu``: count each BX's μ of the job's
+    overlay (the background's pile-up variable).
+    """
+    token = uuid.uuid4().hex[:12]
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    window = _IN_FLIGHT_PER_WORKER * n_workers + 1
+    state = SequentialState(menu)
+    tasks = _tasks(placed, salt, blocks_per_task or job.blocks_per_task or BLOCKS_PER_TASK)
+    scoring: deque[tuple[_Task, Any]] = deque()
+    finishing: dict[Any, _Task] = {}
+    results: dict[int, tuple[DecisionCounts, DatasetPart | None]] = {}
+    sent_rows: dict[int, int] = {}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+
+    def collect(block: bool) -> None:
+        done = list(finishing) if block else [f for f in finishing if f.done()]
+        for future in done:
+            task = finishing.pop(future)
+            if task.index in results:
+                raise UserError(f"task {task.index} came back twice: the run is not trusted")
+            results[task.index] = future.result()
+            future.release()
+
+    exhausted = False
+    while True:
+        while not exhausted and len(scoring) + len(finishing) < window:
+            task = next(tasks, None)
+            if task is None:
+                exhausted = True
+                break
+            sent_rows[task.index] = task.n_rows
+            future = _submit(
+                client,
+                _score_task,
+                token,
+                job,
+                menu,
+                task,
+                key=f"l1sim-score-{token}-{salt}-{task.index}",
+            )
+            scoring.append((task, future))
+        if not scoring:
+            break
+        task, scored = scoring.popleft()
+        first_bx, n_rows, fired = client.submit(
+            _fired_bits, scored, key=f"l1sim-fired-{token}-{salt}-{task.index}"
+        ).result()
+        if n_rows != task.n_rows or first_bx != task.first_bx:
+            raise UserError(
+                f"task {task.index}: {n_rows} BX from BX {first_bx} came back for "
+                f"{task.n_rows} BX from BX {task.first_bx} sent"
+            )
+        global_bx = first_bx + np.arange(n_rows, dtype=np.int64)
+        decisions = state.apply(global_bx, unpack_bits(fired))
+        packed = {
+            key: pack_bits(getattr(decisions, key))
+            for key in ("prescaled", "final_or", "accept", "dead")
+        }
+        part = None if out is None else str(out / f"part-{task.index:05d}.parquet")
+        finished = client.submit(
+            _finish_task,
+            job,
+            scored,
+            packed,
+            part,
+            count_mu,
+            key=f"l1sim-finish-{token}-{salt}-{task.index}",
+        )
+        finishing[finished] = task
+        scored.release()
+        collect(block=False)
+    collect(block=True)
+    return _merge(results, sent_rows, out)
+
+
+def _submit(client: Any, function: Any, *args: Any, key: str) -> Any:
+    """``client.submit`` of a task whose placed events travel inside it (tens of MB, on purpose:
+    Dask can then re-run it on another worker after a death)."""
+    import dask  # noqa: PLC0415  (with distributed)
+
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "2GiB"}):
+        return client.submit(function, *args, key=key, pure=False)
+
+
+def _merge(
+    results: dict[int, tuple[DecisionCounts, DatasetPart | None]],
+    sent_rows: dict[int, int],
+    out: Path | None,
+) -> DistributedReplay:
+    """Check that every task came back once with its rows, merge counts, write the manifest."""
+    missing = sorted(set(sent_rows) - set(results))
+    if missing:
+        raise UserError(f"tasks {missing[:10]} never came back: the run is incomplete")
+    accumulator = CountsAccumulator()
+    parts: list[DatasetPart] = []
+    n_rows = 0
+    for index in sorted(results):
+        counts, part = results[index]
+        if counts.n_rows != sent_rows[index]:
+            raise UserError(f"task {index}: {counts.n_rows} BX counted of {sent_rows[index]} sent")
+        n_rows += counts.n_rows
+        accumulator.add_counts(counts)
+        if part is not None:
+            parts.append(part)
+    if out is not None:
+        try:
+            write_manifest(out, parts)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    return DistributedReplay(accumulator.result(), n_rows, len(results), parts)
+
+
+def replay_job(
+    job: Job,
+    menu: Menu,
+    scheme: FillingScheme,
+    background: streams.EventSource,
+    signal_sources: dict[str, streams.EventSource],
+    decisions_path: Path,
+    say: Callable[[str], None],
+) -> Replayed:
+    """Replay a job's background (decisions to ``decisions_path`` as a dataset) and signals."""
+    portable = replace(job, client=None)  # what travels to the workers
+    with contextlib.ExitStack() as stack:
+        client = job.client
+        if client is None:
+            client = stack.enter_context(dask_client(workers=job.workers, address=job.dask_address))
+        n_workers = len(client.scheduler_info().get("workers", {}))
+        say(f"on Dask: {n_workers} worker(s) at {client.scheduler.address}")
+        started = time.perf_counter()
+        label = ", ".join(job.background)
+        try:
+            replayed = replay_distributed(
+                client,
+                portable,
+                menu,
+                placed_stream(portable, background, scheme, job.max_bx, label),
+                salt=0,
+                out=decisions_path,
+                count_mu=True,
+            )
+        except streams.StreamError as exc:
+            raise UserError(str(exc)) from exc
+        if replayed.counts is None or not replayed.counts.n_colliding_slots:
+            raise UserError(f"{label}: no colliding bunch crossing was replayed")
+        replay_s = time.perf_counter() - started
+        say(
+            f"{replayed.n_rows} BX replayed in {replay_s:.1f} s in {replayed.n_tasks} tasks "
+            f"({replayed.n_rows / replay_s / 1e3:.0f} kBX/s); "
+            f"{len(signal_sources)} signal sample(s) next"
+        )
+        started = time.perf_counter()
+        signals: dict[str, DecisionCounts] = {}
+        for index, (name, source) in enumerate(signal_sources.items(), start=1):
+            try:
+                result = replay_distributed(
+                    client,
+                    portable,
+                    menu,
+                    placed_stream(portable, source, scheme, None, f"signal {name}"),
+                    salt=index,
+                    out=None,
+                    count_mu=False,
+                )
+            except streams.StreamError as exc:
+                raise UserError(str(exc)) from exc
+            if result.counts is None or result.counts.n_counted == 0:
+                raise UserError(f"signal {name}: no events to replay (the input is empty)")
+            signals[name] = result.counts
+        signals_s = time.perf_counter() - started
+    return Replayed(
+        replayed.counts,
+        signals,
+        replayed.n_rows,
+        replay_s,
+        signals_s,
+        distributed={
+            "workers": n_workers,
+            "tasks": replayed.n_tasks,
+            "bx_processed": replayed.n_rows,
+            "parts": len(replayed.parts),
+        },
+    )

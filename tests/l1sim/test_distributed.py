@@ -1,0 +1,158 @@
+"""A replay on a Dask LocalCluster (2 worker processes) is identical to one process.
+
+``summary.json`` may differ only in timing and host fields; the partitioned decisions
+read back row for row as the single file; a worker killed in the middle of a run
+costs nothing but time (Dask re-runs its tasks).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from emulator.replay import MANIFEST_NAME, read_decisions, read_manifest
+from l1sim import _pipeline
+from l1sim._summary import write_summary
+
+distributed = pytest.importorskip("distributed")
+
+REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "events"
+#: fields that say when, where and how fast a run ran: everything else must be identical
+_RUN_FIELDS = {"created", "performance", "command"}
+
+#: a cut-only menu with fractional and integer prescales and the CMS trigger rules:
+#: cheap to replay, and every stateful part of the global trigger is exercised
+_MENU = """\
+name: scale-out-test
+trigger_rules: cms
+seeds:
+  - {name: L1_SingleJet60, kind: single, collection: jet, pt: 60}
+  - {name: L1_HTT150, kind: ht, collection: jet, object_pt: 20, threshold: 150}
+  - {name: L1_SingleMu5, kind: single, collection: muon, pt: 5, prescale: 2.5}
+  - {name: L1_SingleJet20, kind: single, collection: jet, pt: 20, prescale: 7}
+  - {name: L1_SingleEG5_masked, kind: single, collection: egamma, pt: 5, masked: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as dask_client:
+        yield dask_client
+
+
+def _strip(summary: Any) -> Any:
+    if isinstance(summary, dict):
+        return {k: _strip(v) for k, v in summary.items() if k not in _RUN_FIELDS}
+    if isinstance(summary, list):
+        return [_strip(v) for v in summary]
+    if isinstance(summary, float) and math.isnan(summary):
+        return "nan"
+    return summary
+
+
+def _run(job: _pipeline.Job, out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True)
+    summary = _pipeline.execute(job, out / "decisions.parquet", progress=False, say=lambda _: None)
+    write_summary(out / "summary.json", summary)
+    loaded: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return loaded
+
+
+def _both(job: _pipeline.Job, client: Any, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    single = _run(job, tmp_path / "single")
+    job.client = client
+    spread = _run(job, tmp_path / "dask")
+    return single, spread
+
+
+def _menu_file(tmp_path: Path) -> Path:
+    path = tmp_path / "menu.yaml"
+    path.write_text(_MENU)
+    return path
+
+
+@pytest.mark.slow
+def test_pileup_and_prescales_over_several_chunks(client: Any, tmp_path: Path) -> None:
+    job = _pipeline.Job(
+        background=["synthetic:background?n=250000&seed=5"],
+        signals=["synthetic:A_4l?n=2000&seed=6"],
+        menu_path=_menu_file(tmp_path),
+        pileup=25.0,
+        blocks_per_task=1,  # 4 blocks of 28 orbits: 4 tasks
+    )
+    single, spread = _both(job, client, tmp_path)
+    assert spread["performance"]["distributed"]["tasks"] == 4
+    assert spread["performance"]["distributed"]["bx_processed"] == single["normalisation"]["n_bx"]
+    assert _strip(spread) == _strip(single)
+    # the partitioned decisions are the single file's, row for row
+    dataset = tmp_path / "dask" / "decisions.parquet"
+    assert (dataset / MANIFEST_NAME).is_file()
+    assert len(read_manifest(dataset)) == 4
+    one, parts = read_decisions(tmp_path / "single" / "decisions.parquet"), read_decisions(dataset)
+    for name in ("orbit", "bx", "colliding", "event_id", "true_interactions", "n_vertices",
+                 "scores", "fired", "prescaled", "final_or", "dead", "vetoed", "l1a", "dropped"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(parts, name), getattr(one, name), err_msg=name)
+    assert parts.metadata == one.metadata
+    assert 0 < int(one.prescaled[:, 2].sum()) < int(one.fired[:, 2].sum())  # prescaled seed
+    assert one.dead.any()  # the trigger rules act across task boundaries too
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("background", "signals"),
+    [("uproot-HZZ.root", ["ww.root"]), ("nanoAOD_2015_CMS_Open_Data_ttbar.root", [])],
+)
+def test_reference_files(client: Any, tmp_path: Path, background: str, signals: list[str]) -> None:
+    paths = [REFERENCE / name for name in [background, *signals]]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        pytest.skip(f"reference events not found: {missing[0]}")
+    job = _pipeline.Job(background=[str(paths[0])], signals=[str(p) for p in paths[1:]])
+    single, spread = _both(job, client, tmp_path)
+    assert _strip(spread) == _strip(single)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_costs_only_time(client: Any, tmp_path: Path) -> None:
+    job = _pipeline.Job(
+        background=["synthetic:background?n=250000&seed=8"],
+        menu_path=_menu_file(tmp_path),
+        pileup=40.0,
+        blocks_per_task=1,
+    )
+    single = _run(job, tmp_path / "single")
+    pids = client.run(os.getpid)
+    killed: list[str] = []
+
+    def kill_a_busy_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            for address, keys in client.processing().items():
+                if any("l1sim-score" in str(key) for key in keys) and address in pids:
+                    os.kill(pids[address], signal.SIGKILL)
+                    killed.append(address)
+                    return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    job.client = client
+    spread = _run(job, tmp_path / "dask")
+    killer.join()
+    assert killed, "no worker was busy to be killed"
+    assert spread["performance"]["distributed"]["bx_processed"] == single["normalisation"]["n_bx"]
+    assert _strip(spread) == _strip(single)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
