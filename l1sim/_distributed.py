@@ -252,7 +252,7 @@ def replay_distributed(
             task = finishing.pop(future)
             if task.index in results:
                 raise UserError(f"task {task.index} came back twice: the run is not trusted")
-            results[task.index] = future.result()
+            results[task.index] = _result(future, task)
             future.release()
 
     exhausted = False
@@ -276,9 +276,10 @@ def replay_distributed(
         if not scoring:
             break
         task, scored = scoring.popleft()
-        first_bx, n_rows, fired = client.submit(
-            _fired_bits, scored, key=f"l1sim-fired-{token}-{salt}-{task.index}"
-        ).result()
+        first_bx, n_rows, fired = _result(
+            client.submit(_fired_bits, scored, key=f"l1sim-fired-{token}-{salt}-{task.index}"),
+            task,
+        )
         if n_rows != task.n_rows or first_bx != task.first_bx:
             raise UserError(
                 f"task {task.index}: {n_rows} BX from BX {first_bx} came back for "
@@ -305,6 +306,19 @@ def replay_distributed(
         collect(block=False)
     collect(block=True)
     return _merge(results, sent_rows, out)
+
+
+def _result(future: Any, task: _Task) -> Any:
+    """A task's result; a task Dask gave up on (its workers kept dying) fails the run."""
+    try:
+        return future.result()
+    except (UserError, streams.StreamError):
+        raise
+    except Exception as exc:
+        raise UserError(
+            f"task {task.index} (BX {task.first_bx} to {task.first_bx + task.n_rows - 1}) "
+            f"failed on Dask: {type(exc).__name__}: {exc}; nothing was written"
+        ) from exc
 
 
 def _submit(client: Any, function: Any, *args: Any, key: str) -> Any:

@@ -156,3 +156,34 @@ def test_a_worker_killed_mid_run_costs_only_time(client: Any, tmp_path: Path) ->
     assert spread["performance"]["distributed"]["bx_processed"] == single["normalisation"]["n_bx"]
     assert _strip(spread) == _strip(single)
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_a_missing_or_duplicated_chunk_fails_the_run(tmp_path: Path) -> None:
+    from emulator import run, write_decisions
+    from emulator.analysis import DecisionCounts
+    from emulator.replay import DatasetPart, write_manifest
+    from l1sim._distributed import _merge
+    from l1sim._errors import UserError
+    from streams import synthetic, timeline
+
+    menu = tmp_path / "menu.yaml"
+    menu.write_text(_MENU)
+    from emulator.menu import load_menu
+
+    batches = list(
+        run(timeline.place(synthetic.generate("background", 3000, seed=1)), load_menu(menu))
+    )
+    batch = batches[0]
+    rows = write_decisions([batch], tmp_path / "part-00000.parquet")
+    bx = batch.global_bx()
+    part = DatasetPart("part-00000.parquet", rows, int(bx[0]), int(bx[-1]))
+    with pytest.raises(ValueError, match="duplicated or out of order"):
+        write_manifest(tmp_path, [part, part])
+    with pytest.raises(ValueError, match="rows"):
+        write_manifest(tmp_path, [DatasetPart(part.file, rows + 1, part.first_bx, part.last_bx)])
+    counts = DecisionCounts.of(batch)
+    with pytest.raises(UserError, match=r"tasks \[1\] never came back"):
+        _merge({0: (counts, None)}, {0: rows, 1: rows}, None)
+    with pytest.raises(UserError, match="counted of"):
+        _merge({0: (counts, None)}, {0: rows + 5}, None)
+    assert not (tmp_path / MANIFEST_NAME).exists()

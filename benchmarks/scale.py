@@ -1,0 +1,96 @@
+"""Replay throughput on Dask against one process (issue 12).
+
+The job is ``l1sim run`` of synthetic background through the default menu (NN seeds
+included), no pile-up, ``--max-bx N``: one process, then a ``LocalCluster`` of 1 and
+of 2 worker processes (one thread each). BX/s is the replay (decisions written, counts
+merged; the cluster's start-up is timed apart); "overhead" is one process's BX/s over
+one Dask worker's; peak memory per worker is each worker's ``ru_maxrss`` after the
+run (the client's own peak is given too). The summaries are checked identical.
+
+Target: 2 workers >= 1.7x one process. Usage: ``python benchmarks/scale.py [--bx N]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one thread per process
+# benchmarks/streams.py would shadow the streams package: drop this folder from the path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # (imports after the path fix above)
+import json
+import logging
+import resource
+import tempfile
+import time
+from typing import Any
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _run(n_bx: int, directory: Path, client: Any = None) -> tuple[float, dict[str, Any]]:
+    from l1sim import _pipeline
+
+    job = _pipeline.Job(
+        background=[f"synthetic:background?n={n_bx}&seed=1"], max_bx=n_bx, client=client
+    )
+    directory.mkdir()
+    summary = _pipeline.execute(
+        job, directory / "decisions.parquet", progress=False, say=lambda _: None
+    )
+    performance = summary.pop("performance")
+    for key in ("created", "command"):
+        summary.pop(key, None)
+    return float(performance["replay_s"]), summary
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bx", type=int, default=10_000_000)
+    args = parser.parse_args()
+    import distributed
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="l1sim-scale-") as tmp:
+        single_s, reference = _run(args.bx, Path(tmp) / "single")
+        rows.append(("one process", single_s, 0.0, [_peak_mb()]))
+        for workers in (1, 2):
+            started = time.perf_counter()
+            cluster = distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            with cluster, distributed.Client(cluster) as client:
+                client.run(lambda: os.environ.__setitem__("NUMBA_NUM_THREADS", "1"))
+                start_s = time.perf_counter() - started
+                replay_s, summary = _run(args.bx, Path(tmp) / f"dask{workers}", client)
+                peaks = [v / 1024.0 for v in client.run(
+                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                ).values()]  # fmt: skip
+            if json.dumps(summary, sort_keys=True) != json.dumps(reference, sort_keys=True):
+                raise SystemExit(f"{workers} worker(s): summary differs from one process")
+            rows.append((f"Dask, {workers} worker(s)", replay_s, start_s, peaks))
+    print(f"{args.bx} BX of the default menu (NN seeds included), no pile-up; "
+          f"client peak {_peak_mb():.0f} MB; summaries identical")  # fmt: skip
+    print(
+        "| | replay [s] | BX/s | x one process | cluster start [s] | peak memory per worker [MB] |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, seconds, start_s, peaks in rows:
+        print(
+            f"| {name} | {seconds:.1f} | {args.bx / seconds / 1e3:.0f} k | "
+            f"{single_s / seconds:.2f} | {start_s:.1f} | {', '.join(f'{p:.0f}' for p in peaks)} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
