@@ -122,4 +122,217 @@ def read_summary(path: Path) -> Summary:
     for index, seed in enumerate(rates["seeds"]):
         if not isinstance(seed, dict) or "name" not in seed or "rate_hz" not in seed:
             raise UserError(f"{path}: rates.seeds[{index}] needs 'name' and 'rate_hz'")
+    problem = _check(summary, _SPEC, "")
+    if problem is not None:
+        raise UserError(f"{path}: {problem}")
     return summary
+
+
+# ------------------------------------------------------------------------------ checking
+# What the report, the plots and ``l1sim rates`` read, with the type each needs. A
+# spec is a type name, ``("list", spec)``, ``("map", spec)`` (any keys) or a dict of
+# optional keys (keys not listed are not checked). A value of the wrong type is
+# refused naming its field, instead of failing deep inside the rendering.
+
+Spec = str | tuple[str, Any] | dict[str, Any]
+
+_NUM = "number?"
+_NUMS: Spec = ("list", _NUM)
+_RATE: Spec = {"count": "int?", "rate_hz": _NUM, "error_hz": _NUM}
+_SPEC: dict[str, Spec] = {
+    "schema": "int",
+    "command": "str?",
+    "inputs": {
+        "background": ("list", "str"),
+        "signals": ("list", "str"),
+        "menu": "str?",
+        "pileup": "str?",
+        "minimum_bias": "bool?",
+        "minimum_bias_reason": "str?",
+        "scheme": "str?",
+        "max_bx": "int?",
+        "events_replayed": "int?",
+        "events_not_replayed": "int?",
+    },
+    "normalisation": {
+        "revolution_hz": _NUM,
+        "colliding_bunches": "int?",
+        "n_bx": "int?",
+        "n_colliding_bx": "int?",
+        "n_colliding_slots": "int?",
+        "n_orbits": "int?",
+    },
+    "rates": {
+        "seeds": (
+            "list",
+            {
+                "name": "str",
+                "kind": "str?",
+                "threshold": _NUM,
+                "unit": "str?",
+                "prescale": _NUM,
+                "masked": "bool?",
+                "count": "int?",
+                "unprescaled_rate_hz": _NUM,
+                "rate_hz": _NUM,
+                "error_hz": _NUM,
+                "pure_rate_hz": _NUM,
+                "pure_error_hz": _NUM,
+            },
+        ),
+        "total": _RATE,
+        "l1_accept": _RATE,
+        "limit_hz": _NUM,
+        "deadtime_fraction": _NUM,
+        "minimum_bias": "bool?",
+        "within_limit": "bool?",
+        "note": "str?",
+    },
+    "overlap": {"seeds": ("list", "str"), "rate_hz": ("list", _NUMS)},
+    "thresholds_for_target": (
+        "list",
+        {"seed": "str", "target_rate_hz": _NUM, "threshold": _NUM, "rate_hz": _NUM, "unit": "str?"},
+    ),
+    "rate_vs_threshold": (
+        "map",
+        {
+            "variable": "str?",
+            "unit": "str?",
+            "thresholds": _NUMS,
+            "rate_hz": _NUMS,
+            "error_hz": _NUMS,
+            "low_hz": _NUMS,
+            "high_hz": _NUMS,
+            "threshold": _NUM,
+        },
+    ),
+    "rate_vs_pileup": {
+        "variable": "str?",
+        "collision_rate_hz": _NUM,
+        "series": (
+            "map",
+            {
+                "mu": _NUMS,
+                "rate_hz": _NUMS,
+                "error_hz": _NUMS,
+                "n_bx": _NUMS,
+                "fit": {
+                    "model": "str?",
+                    "chi2": _NUM,
+                    "ndf": _NUM,
+                    "target_mu": _NUM,
+                    "rate_at_target_hz": _NUM,
+                    "error_at_target_hz": _NUM,
+                    "curve": {"mu": _NUMS, "rate_hz": _NUMS, "low_hz": _NUMS, "high_hz": _NUMS},
+                },
+            },
+        ),
+    },
+    "score_distributions": (
+        "map",
+        {
+            "variable": "str?",
+            "unit": "str?",
+            "bin_edges": _NUMS,
+            "background": _NUMS,
+            "signals": ("map", _NUMS),
+            "threshold": _NUM,
+        },
+    ),
+    "efficiency_vs_rate": (
+        "map",
+        {
+            "rate_hz": _NUMS,
+            "signals": ("map", _NUMS),
+            "menu_threshold": {"rate_hz": _NUM, "efficiency": ("map", _NUM)},
+        },
+    ),
+    "signals": (
+        "list",
+        {"name": "str", "n_events": "int?", "efficiency": ("map", _NUM), "l1_efficiency": _NUM},
+    ),
+    "timing": {
+        "budget_us": _NUM,
+        "upstream_latency_bx": _NUM,
+        "upstream_latency_us": _NUM,
+        "algorithms": (
+            "list",
+            {
+                "name": "str",
+                "latency_cycles": _NUM,
+                "clock_mhz": _NUM,
+                "latency_us": _NUM,
+                "latency_bx": _NUM,
+                "initiation_interval": _NUM,
+                "accepts_every_bx": "bool?",
+            },
+        ),
+        "total_latency_us": _NUM,
+        "total_latency_bx": _NUM,
+        "within_budget": "bool?",
+    },
+    "occupancy": {"n_orbits": "int?", "colliding": _NUMS, "events": _NUMS, "accepts": _NUMS},
+    "dropped_objects": {"collections": ("map", "int?"), "slots": ("map", "int?")},
+    "firmware": {
+        "clock_mhz": _NUM,
+        "ii": _NUM,
+        "latency_cycles": _NUM,
+        "latency_ns": _NUM,
+        "algorithms": (
+            "list",
+            {"name": "str", "latency_cycles": _NUM, "latency_ns": _NUM, "ii": _NUM},
+        ),
+    },
+}
+
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "number": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+}
+
+
+def _check(value: Any, spec: Spec, where: str) -> str | None:
+    """The first field of ``value`` that does not match ``spec`` (None when all do)."""
+    if isinstance(spec, str):
+        kind = spec.rstrip("?")
+        if value is None and spec.endswith("?"):
+            return None
+        wanted = _SCALARS[kind]
+        if isinstance(value, wanted) and (kind == "bool" or not isinstance(value, bool)):
+            return None
+        return f"field {where!r} is {_shown(value)}, expected {'a number' if kind == 'number' else kind}"
+    if isinstance(spec, tuple):
+        container, item = spec
+        if container == "list":
+            if not isinstance(value, list):
+                return f"field {where!r} is {_shown(value)}, expected a list"
+            for index, element in enumerate(value):
+                problem = _check(element, item, f"{where}[{index}]")
+                if problem:
+                    return problem
+            return None
+        if not isinstance(value, dict):
+            return f"field {where!r} is {_shown(value)}, expected an object"
+        for key, element in value.items():
+            problem = _check(element, item, f"{where}.{key}" if where else str(key))
+            if problem:
+                return problem
+        return None
+    if value is None and where:
+        return None
+    if not isinstance(value, dict):
+        return f"field {where!r} is {_shown(value)}, expected an object"
+    for key, item in spec.items():
+        if key in value:
+            problem = _check(value[key], item, f"{where}.{key}" if where else key)
+            if problem:
+                return problem
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A short description of a JSON value for an error message."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else f"a {type(value).__name__} ({text[:30]}…)"

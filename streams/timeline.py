@@ -119,14 +119,23 @@ class FillingScheme:
         slots, followed by 38 empty slots.
         """
         bxs: list[int] = []
+        if not 0 <= first_bx < BX_PER_ORBIT:
+            raise StreamError(
+                f"filling scheme {name!r}: first_bx {first_bx} outside 0..{BX_PER_ORBIT - 1}"
+            )
         bx = first_bx
-        for bunches, gap in trains:
+        for index, (bunches, gap) in enumerate(trains):
             if bunches < 0 or gap < 0:
                 raise StreamError(
                     f"filling scheme {name!r}: negative train entry ({bunches}, {gap})"
                 )
+            if bx + bunches > BX_PER_ORBIT:  # checked before any list is built: no huge trains
+                raise StreamError(
+                    f"filling scheme {name!r}: train {index} ({bunches} bunches from BX {bx}) "
+                    f"runs past the orbit's {BX_PER_ORBIT} slots"
+                )
             bxs.extend(range(bx, bx + bunches))
-            bx += bunches + gap
+            bx = min(bx + bunches + gap, BX_PER_ORBIT)
         return cls.from_bx_list(bxs, name=name)
 
     @classmethod
@@ -155,23 +164,52 @@ class FillingScheme:
         p = Path(path)
         if not p.is_file():
             raise StreamError(f"{p}: no such filling-scheme file")
-        text = p.read_text()
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise StreamError(
+                f"{p}: not UTF-8 text (byte {exc.start}); a filling scheme is JSON or a "
+                "list of BX numbers"
+            ) from None
+        except OSError as exc:
+            raise StreamError(f"{p}: cannot read ({exc.strerror or exc})") from None
         name = p.stem
         if text.lstrip().startswith("{"):
             try:
                 doc = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise StreamError(f"{p}: line {exc.lineno}: invalid JSON ({exc.msg})") from exc
+            except RecursionError:
+                raise StreamError(f"{p}: invalid JSON (nested too deeply)") from None
             try:
                 name = str(doc.get("name", name))
                 if "colliding_bx" in doc:
-                    return cls.from_bx_list([int(b) for b in doc["colliding_bx"]], name=name)
+                    values = _json_list(doc["colliding_bx"], "colliding_bx")
+                    listed = [
+                        _json_int(b, f"colliding_bx[{i}]", BX_PER_ORBIT - 1)
+                        for i, b in enumerate(values)
+                    ]
+                    return cls.from_bx_list(listed, name=name)
                 if "trains" in doc:
-                    trains = [(int(a), int(b)) for a, b in doc["trains"]]
-                    return cls.from_trains(trains, first_bx=int(doc.get("first_bx", 0)), name=name)
+                    trains = []
+                    for i, train in enumerate(_json_list(doc["trains"], "trains")):
+                        pair = _json_list(train, f"trains[{i}]")
+                        if len(pair) != 2:
+                            raise StreamError(
+                                f"field 'trains[{i}]' is {json.dumps(pair)[:40]}, expected "
+                                "[bunches, empty slots after]"
+                            )
+                        trains.append(
+                            (
+                                _json_int(pair[0], f"trains[{i}][0]", BX_PER_ORBIT),
+                                _json_int(pair[1], f"trains[{i}][1]", BX_PER_ORBIT),
+                            )
+                        )
+                    first = _json_int(doc.get("first_bx", 0), "first_bx", BX_PER_ORBIT - 1)
+                    return cls.from_trains(trains, first_bx=first, name=name)
             except StreamError as exc:
                 raise StreamError(f"{p}: {exc}") from exc
-            except (TypeError, ValueError) as exc:
+            except (AttributeError, TypeError, ValueError) as exc:
                 raise StreamError(f"{p}: malformed filling scheme ({exc})") from exc
             raise StreamError(f"{p}: JSON needs a 'colliding_bx' or 'trains' key")
         bxs: list[int] = []
@@ -195,6 +233,26 @@ class FillingScheme:
             tmp.write_text(
                 json.dumps({"name": self.name, "colliding_bx": self.colliding_bx.tolist()})
             )
+
+
+def _json_list(value: object, field: str) -> list[object]:
+    if not isinstance(value, list):
+        raise StreamError(f"field {field!r} is {json.dumps(value)[:40]}, expected a list")
+    return value
+
+
+def _json_int(value: object, field: str, largest: int) -> int:
+    """A JSON number that is a whole number in 0..``largest`` (a StreamError naming ``field``)."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    if number is None or not 0 <= number <= largest:
+        raise StreamError(
+            f"field {field!r} is {json.dumps(value)[:40]}, expected a whole number in 0..{largest}"
+        )
+    return number
 
 
 class _EventBuffer:

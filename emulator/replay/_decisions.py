@@ -145,6 +145,34 @@ class DecisionBatch:
         return table.replace_schema_metadata({METADATA_KEY: json.dumps(meta).encode()})
 
 
+#: what each seed's metadata entry must hold, and its JSON type
+_SEED_KEYS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "kind": (str,),
+    "score_type": (str,),
+    "threshold_raw": (int,),
+    "prescale": (int, float),
+    "masked": (bool,),
+    "latency_bx": (int,),
+}
+
+
+def _check_metadata(metadata: Any, path: object) -> None:
+    """A ValueError naming the field when the decisions metadata lacks what readers use."""
+    seeds = metadata.get("seeds") if isinstance(metadata, dict) else None
+    seeds = seeds if isinstance(seeds, list) else None
+    if seeds is None:
+        raise ValueError(f"{path}: decisions metadata field 'seeds' is missing or not a list")
+    for index, seed in enumerate(seeds):
+        for key, types in _SEED_KEYS.items():
+            value = seed.get(key) if isinstance(seed, dict) else None
+            if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+                raise ValueError(
+                    f"{path}: decisions metadata field 'seeds[{index}].{key}' is missing or "
+                    f"not a {types[0].__name__}"
+                )
+
+
 def concat_decisions(parts: Iterable[DecisionBatch]) -> DecisionBatch:
     """All parts one after the other (metadata of the first)."""
     parts = list(parts)
@@ -214,6 +242,7 @@ def decisions_metadata_of(schema: pa.Schema, path: str | Path) -> dict[str, Any]
             f"{path}: not an l1sim decisions file (no '{METADATA_KEY.decode()}' metadata)"
         )
     metadata: dict[str, Any] = json.loads(raw_meta)
+    _check_metadata(metadata, path)
     names = tuple(seed["name"] for seed in metadata["seeds"])
     missing = [c for c in (*_META_COLUMNS, *_FLAG_COLUMNS) if c not in schema.names]
     missing += [f"score.{n}" for n in names if f"score.{n}" not in schema.names]
