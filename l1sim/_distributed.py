@@ -131,20 +131,22 @@ def _plan(token: str, menu: Menu) -> MenuPlan:
 
 @dataclass(frozen=True)
 class _Task:
-    """One chunk of the timeline: consecutive placed blocks of one sample."""
+    """One chunk of the timeline: consecutive placed blocks of one sample.
+
+    The client keeps only the bookkeeping (``blocks`` emptied) once a task is sent.
+    """
 
     index: int
     salt: int
     blocks: tuple[streams.EventBatch, ...]
+    n_rows: int
+    first_bx: int
 
-    @property
-    def n_rows(self) -> int:
-        return sum(len(block) for block in self.blocks)
-
-    @property
-    def first_bx(self) -> int:
-        block = self.blocks[0]
-        return int(block.orbit[0]) * BX_PER_ORBIT + int(block.bx[0])
+    @classmethod
+    def of(cls, index: int, salt: int, blocks: tuple[streams.EventBatch, ...]) -> _Task:
+        first = blocks[0]
+        first_bx = int(first.orbit[0]) * BX_PER_ORBIT + int(first.bx[0])
+        return cls(index, salt, blocks, sum(len(block) for block in blocks), first_bx)
 
 
 def _score_task(token: str, job: Job, menu: Menu, task: _Task) -> DecisionBatch:
@@ -210,11 +212,11 @@ def _tasks(
             continue
         group.append(block)
         if len(group) == blocks_per_task:
-            yield _Task(index, salt, tuple(group))
+            yield _Task.of(index, salt, tuple(group))
             index += 1
             group = []
     if group:
-        yield _Task(index, salt, tuple(group))
+        yield _Task.of(index, salt, tuple(group))
 
 
 def replay_distributed(
@@ -272,7 +274,7 @@ def replay_distributed(
                 task,
                 key=f"l1sim-score-{token}-{salt}-{task.index}",
             )
-            scoring.append((task, future))
+            scoring.append((replace(task, blocks=()), future))
         if not scoring:
             break
         task, scored = scoring.popleft()
