@@ -220,6 +220,32 @@ def _run_table(summary: Summary) -> str:
     return _table(None, [(_e(k), _e(v)) for k, v in rows if v is not None], set())
 
 
+def _dropped_table(summary: Summary) -> str:
+    """Objects the hardware's fixed slots left out, per collection (counted BX)."""
+    section = summary.get("dropped_objects") or {}
+    dropped = section.get("collections") or {}
+    if not dropped:
+        return ""
+    slots = section.get("slots") or {}
+    rows = [
+        (_e(name), _e(_number(slots.get(name))), _e(_number(count)))
+        for name, count in dropped.items()
+    ]
+    total = sum(int(count or 0) for count in dropped.values())
+    note = (
+        "<p>Every object reached the trigger: no BX had more objects than its slots.</p>"
+        if total == 0
+        else "<p>The hardware sees a fixed number of objects per collection, the highest "
+        "pT first; the emulator truncates exactly as the firmware does. These objects "
+        "were left out (summed over the BX counted in the rates).</p>"
+    )
+    return (
+        "<h3>Objects beyond the hardware slots</h3>"
+        + note
+        + _table(["collection", "slots", "objects left out"], rows, {1, 2})
+    )
+
+
 def _bias_note(summary: Summary) -> str:
     """A warning above the rates when the input is not minimum bias (empty otherwise)."""
     rates = summary.get("rates") or {}
@@ -490,6 +516,7 @@ def render_html(summary: Summary, plots: Sequence[Plot]) -> str:
         _cards(summary),
         "<h2 id='run'>Run</h2>",
         _run_table(summary),
+        _dropped_table(summary),
         "<h2 id='rates'>Rates</h2>",
         _bias_note(summary),
         _rates_table(summary),

@@ -760,6 +760,10 @@ def build_summary(
                 }
             )
     summary["thresholds_for_target"] = targets
+    summary["dropped_objects"] = {  # left out by the hardware's fixed object slots
+        "collections": decisions.dropped_totals(counted=True),
+        "slots": dict(decisions.metadata.get("slots") or {}),
+    }
     pileup = core.get("pileup")
     if pileup and "bins" in pileup:
         summary["rate_vs_pileup"] = _pileup_section(pileup, REVOLUTION_HZ * n_colliding)

@@ -47,6 +47,13 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
   within_budget}``.
 - ``occupancy``: ``{n_orbits, colliding, events, accepts}``, each a list of 3564
   per-BX values summed over orbits.
+- ``dropped_objects``: ``{collections: {collection: objects}, slots: {collection:
+  slots}}``: objects beyond the hardware's fixed slots per collection (sorted by pT,
+  the lowest are left out, as the firmware does), summed over the counted BX.
+- ``firmware`` (``l1sim run --firmware DIR``): ``{directory, top_module, clock_mhz,
+  ii, latency_cycles, latency_ns, content_hash, algorithms: [{name, kind,
+  latency_cycles, latency_ns, ii, hls_project, note, yosys, da4ml}], total}`` from
+  the firmware's manifest and resources.json; seed timing then comes from it.
 """
 
 from __future__ import annotations
