@@ -481,6 +481,63 @@ def _timing_table(summary: Summary) -> str:
     return _table(headers, rows, {1, 2, 3, 4})
 
 
+def _counts(counts: Any) -> str:
+    """LUT / FF / DSP of one resources entry (``-`` where unknown)."""
+    if not isinstance(counts, dict):
+        return "-"
+    return " / ".join(
+        _number(counts[key]) if isinstance(counts.get(key), int | float) else "-"
+        for key in ("lut", "ff", "dsp")
+    )
+
+
+def _firmware_table(summary: Summary) -> str:
+    """The firmware the run took its timing from (``l1sim run --firmware DIR``)."""
+    firmware = summary.get("firmware")
+    if not isinstance(firmware, dict):
+        return ""
+    rows = [
+        (
+            _e(entry.get("name")),
+            _e(entry.get("kind")),
+            _e(_number(entry.get("latency_cycles"))),
+            _e(_number(entry.get("latency_ns"))),
+            _e(_number(entry.get("ii"))),
+            _e(_counts(entry.get("yosys"))),
+            _e(_counts(entry.get("da4ml"))),
+        )
+        for entry in firmware.get("algorithms") or []
+        if isinstance(entry, dict)
+    ]
+    rows.append(
+        (
+            "<strong>top module</strong>",
+            _e(firmware.get("top_module")),
+            _e(_number(firmware.get("latency_cycles"))),
+            _e(_number(firmware.get("latency_ns"))),
+            _e(_number(firmware.get("ii"))),
+            _e(_counts((firmware.get("total") or {}).get("yosys"))),
+            "",
+        )
+    )
+    intro = (
+        f"<p>Seed timing taken from the firmware in <code>{_e(firmware.get('directory'))}"
+        f"</code> (clock {_e(_number(firmware.get('clock_mhz')))} MHz, content hash "
+        f"<code>{_e(str(firmware.get('content_hash') or '')[:12])}</code>); resources from "
+        "open synthesis (yosys synth_xilinx) beside da4ml's estimate.</p>"
+    )
+    headers = [
+        "algorithm",
+        "kind",
+        "latency [cycles]",
+        "latency [ns]",
+        "II",
+        "yosys LUT / FF / DSP",
+        "da4ml LUT / FF / DSP",
+    ]
+    return "<h2 id='firmware'>Firmware</h2>" + intro + _table(headers, rows, {2, 3, 4})
+
+
 def render_html(summary: Summary, plots: Sequence[Plot]) -> str:
     """The whole report as one HTML string with the plots inlined."""
     title = "l1sim trigger report"
@@ -508,6 +565,7 @@ def render_html(summary: Summary, plots: Sequence[Plot]) -> str:
             ("pileup", "Pile-up"),
             ("signals", "Signals"),
             ("timing", "Timing"),
+            *((("firmware", "Firmware"),) if isinstance(summary.get("firmware"), dict) else ()),
             ("plots", "Plots"),
         )
     )
@@ -527,6 +585,7 @@ def render_html(summary: Summary, plots: Sequence[Plot]) -> str:
         _signals_table(summary),
         "<h2 id='timing'>Timing</h2>",
         _timing_table(summary) or "<p>No timing information.</p>",
+        _firmware_table(summary),
         "<h2 id='plots'>Plots</h2>",
         figures or "<p>No plots.</p>",
     ]
