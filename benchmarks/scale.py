@@ -4,8 +4,10 @@ The job is ``l1sim run`` of synthetic background through the default menu (NN se
 included), no pile-up, ``--max-bx N``: one process, then a ``LocalCluster`` of 1 and
 of 2 worker processes (one thread each). BX/s is the replay (decisions written, counts
 merged; the cluster's start-up is timed apart); "overhead" is one process's BX/s over
-one Dask worker's; peak memory per worker is each worker's ``ru_maxrss`` after the
-run (the client's own peak is given too). The summaries are checked identical.
+one Dask worker's; CPU is the user + system time of the client and the workers
+during the replay (on a machine shared with other work, the CPU column shows the
+overhead better than wall time); peak memory per worker is each worker's
+``ru_maxrss`` after the run (the client's own peak is given too). The summaries are checked identical.
 
 Target: 2 workers >= 1.7x one process. Usage: ``python benchmarks/scale.py [--bx N]``.
 """
@@ -27,6 +29,11 @@ import resource
 import tempfile
 import time
 from typing import Any
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peak_mb() -> float:
@@ -58,8 +65,9 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="l1sim-scale-") as tmp:
+        cpu = _cpu_s()
         single_s, reference = _run(args.bx, Path(tmp) / "single")
-        rows.append(("one process", single_s, 0.0, [_peak_mb()]))
+        rows.append(("one process", single_s, 0.0, [_peak_mb()], _cpu_s() - cpu))
         for workers in (1, 2):
             started = time.perf_counter()
             cluster = distributed.LocalCluster(
@@ -72,23 +80,27 @@ def main() -> None:
             with cluster, distributed.Client(cluster) as client:
                 client.run(lambda: os.environ.__setitem__("NUMBA_NUM_THREADS", "1"))
                 start_s = time.perf_counter() - started
+                cpu = _cpu_s() + sum(client.run(_cpu_s).values())
                 replay_s, summary = _run(args.bx, Path(tmp) / f"dask{workers}", client)
+                cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
                 peaks = [v / 1024.0 for v in client.run(
                     lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                 ).values()]  # fmt: skip
             if json.dumps(summary, sort_keys=True) != json.dumps(reference, sort_keys=True):
                 raise SystemExit(f"{workers} worker(s): summary differs from one process")
-            rows.append((f"Dask, {workers} worker(s)", replay_s, start_s, peaks))
+            rows.append((f"Dask, {workers} worker(s)", replay_s, start_s, peaks, cpu))
     print(f"{args.bx} BX of the default menu (NN seeds included), no pile-up; "
           f"client peak {_peak_mb():.0f} MB; summaries identical")  # fmt: skip
     print(
-        "| | replay [s] | BX/s | x one process | cluster start [s] | peak memory per worker [MB] |"
+        "| | replay [s] | BX/s | x one process | CPU [s] (client + workers) | cluster start [s] "
+        "| peak memory per worker [MB] |"
     )
-    print("|---|---|---|---|---|---|")
-    for name, seconds, start_s, peaks in rows:
+    print("|---|---|---|---|---|---|---|")
+    for name, seconds, start_s, peaks, cpu_s in rows:
         print(
             f"| {name} | {seconds:.1f} | {args.bx / seconds / 1e3:.0f} k | "
-            f"{single_s / seconds:.2f} | {start_s:.1f} | {', '.join(f'{p:.0f}' for p in peaks)} |"
+            f"{single_s / seconds:.2f} | {cpu_s:.1f} | {start_s:.1f} | "
+            f"{', '.join(f'{p:.0f}' for p in peaks)} |"
         )
 
 
