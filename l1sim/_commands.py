@@ -60,6 +60,7 @@ def run(
     input_format: str | None = None,
     workers: int | None = None,
     dask_address: str | None = None,
+    firmware_dir: Path | None = None,
 ) -> int:
     """Replay ``inputs`` through the menu and write decisions, summary, plots and report.
 
@@ -68,6 +69,7 @@ def run(
     prescale column of a uGT XML menu. ``input_format`` names the format of every
     input file not given as ``FORMAT:path`` (``--format``). ``workers`` / ``dask_address``
     replay on Dask (a local cluster of that many processes / a running scheduler).
+    ``firmware_dir`` takes seed timing from a firmware manifest (``--firmware``).
     """
     inputs = _with_format(inputs, input_format)
     signals = _with_format(signals, input_format)
@@ -85,6 +87,7 @@ def run(
         prescale_column=prescale_column,
         workers=workers,
         dask_address=dask_address,
+        firmware_dir=firmware_dir,
     )
     files = [Path(streams.split_format(p)[1]) for p in [*inputs, *signals]]
     inputs_on_disk = [p for p in files if p.exists()]

@@ -30,7 +30,7 @@ from emulator import analysis
 from emulator.analysis import DecisionCounts
 from emulator.menu import Menu, MenuError, SeedKind, default_menu, from_uGT_xml, load_menu
 from emulator.replay import DecisionBatch, write_decisions
-from emulator.timing import BX_NS, timing_report
+from emulator.timing import BX_NS, timing_report, with_timing
 from l1sim import __version__
 from l1sim._errors import UserError
 from l1sim._summary import BX_PER_ORBIT, LATENCY_BUDGET_US, MAX_L1_RATE_HZ, SCHEMA_VERSION, Summary
@@ -84,6 +84,8 @@ class Job:
     client: Any = None
     #: blocks of :data:`BLOCK_BX` per Dask task (None: the default of :mod:`l1sim._distributed`)
     blocks_per_task: int | None = None
+    #: a firmware directory of this menu: seed timing from its manifest (``--firmware``)
+    firmware_dir: Path | None = None
 
     @property
     def distributed(self) -> bool:
@@ -152,6 +154,46 @@ def _menu(job: Job) -> tuple[Menu, dict[str, Any]]:
     return imported.menu, _menu_algorithms(
         "ugt-xml", job.prescale_column, len(imported.algorithms), refused
     )
+
+
+def _firmware(job: Job, menu: Menu) -> dict[str, Any] | None:
+    """The ``--firmware`` directory's timings and summary section (None without one).
+
+    The firmware must have been built from this menu: the same seeds in the same order
+    (a UserError names the first difference). Its manifest's latency, clock and II per
+    seed replace the menu's declared timing (``emulator.timing.with_timing``).
+    """
+    if job.firmware_dir is None:
+        return None
+    from l1sim import _firmware_cmd  # noqa: PLC0415  (firmware is imported only when asked)
+
+    fw = _firmware_cmd.open_firmware(job.firmware_dir)
+    built = [a.seed for a in fw.manifest.algorithms]
+    if built != list(menu.seed_names) or fw.manifest.menu_name != menu.name:
+        missing = sorted(set(menu.seed_names) - set(built))
+        extra = sorted(set(built) - set(menu.seed_names))
+        detail = (
+            f"seeds missing from the firmware: {missing[:5]}"
+            if missing
+            else f"seeds only in the firmware: {extra[:5]}"
+            if extra
+            else "the seeds are in another order or the menu has another name"
+        )
+        raise UserError(
+            f"{job.firmware_dir}: built from menu {fw.manifest.menu_name!r}, not from "
+            f"{menu.name!r} as given ({detail}); rebuild with 'l1sim firmware'"
+        )
+    return {
+        "timings": fw.manifest.seed_timings(),
+        "section": _firmware_cmd.firmware_section(fw),
+    }
+
+
+def _with_firmware(summary: Summary, firmware: dict[str, Any] | None) -> Summary:
+    """``summary`` with its ``firmware`` section when the run used ``--firmware``."""
+    if firmware is not None:
+        summary["firmware"] = firmware["section"]
+    return summary
 
 
 def _menu_algorithms(
@@ -410,6 +452,10 @@ def _with_progress(
 def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summary:
     """Run ``job``: write its decisions to ``decisions_path`` and return its summary."""
     menu, menu_algorithms = _menu(job)
+    firmware = _firmware(job, menu)
+    if firmware is not None:
+        menu = with_timing(menu, firmware["timings"])
+        say(f"seed timing from the firmware in {job.firmware_dir}")
     if menu_algorithms["format"] == "ugt-xml":
         say(
             f"menu {menu.name!r}: {menu_algorithms['emulated']} of "
@@ -429,7 +475,8 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
         replayed = _distributed.replay_job(
             job, menu, scheme, background, signal_sources, decisions_path, say
         )
-        return _summarise(job, menu, scheme, background, replayed, menu_algorithms, say)
+        summary = _summarise(job, menu, scheme, background, replayed, menu_algorithms, say)
+        return _with_firmware(summary, firmware)
     stream = _with_progress(
         _bx_stream(job, background, scheme, 0, job.max_bx, ", ".join(job.background)),
         "replay",
@@ -477,7 +524,8 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
         signals[name] = counts
     signals_s = time.perf_counter() - started
     replayed = Replayed(decisions, signals, n_rows, replay_s, signals_s)
-    return _summarise(job, menu, scheme, background, replayed, menu_algorithms, say)
+    summary = _summarise(job, menu, scheme, background, replayed, menu_algorithms, say)
+    return _with_firmware(summary, firmware)
 
 
 @dataclass

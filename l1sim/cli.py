@@ -190,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--out must be on a file system the workers share",
     )
     run.add_argument(
+        "--firmware",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a firmware directory built from this menu by 'l1sim firmware': seed timing "
+        "comes from its manifest, and the report gains its latency and resources",
+    )
+    run.add_argument(
         "--minimum-bias",
         action="store_true",
         default=None,
@@ -304,6 +312,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             minimum_bias=args.minimum_bias,
             workers=args.workers,
             dask_address=args.dask,
+            firmware_dir=args.firmware,
         )
     if args.command == "rates":
         if len(args.target_rate) > 1 and len(args.target_rate) != len(args.seed):
