@@ -99,6 +99,12 @@ _DA4ML_STATIC = "da4ml"
 YOSYS_LUT_LIMIT = 10_000.0
 _IDENTIFIER_CHARS = re.compile(r"[^a-z0-9_]")
 _ROM_STYLE = re.compile(r"\(\*\s*rom_style[^*]*\*\)")
+_ROM_STYLE_CHOICE = re.compile(
+    r'\(\*\s*rom_style\s*=\s*\(\s*BW_IN\s*<=\s*(?P<bits>\d+)\s*\)\s*\?\s*"distributed"\s*:'
+    r'\s*"block"\s*\*\)'
+)
+#: index bits beyond any table a design can hold (2^40 entries)
+_MAX_TABLE_BITS = 40
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -261,10 +267,34 @@ def _write_datapath(
     static.mkdir(exist_ok=True)
     for source in sorted((project / "src" / "static").glob("*.v")):
         if not (static / source.name).exists():
-            shutil.copyfile(source, static / source.name)
+            _write_text(static / source.name, _static_module(source, seed))
     for source in sorted((project / "src" / "memfiles").glob("*.mem")):
         shutil.copyfile(source, rtl / source.name)  # $readmemh names them relative to rtl/
     return _Written(traced, name, len(pipeline.solutions), tuple(written), pipeline)
+
+
+def _static_module(source: Path, seed: str) -> str:
+    """The text of one of da4ml's static modules as the firmware directory holds it.
+
+    ``lookup_table.v`` picks its ROM style with a parameter expression inside an
+    attribute, ``(* rom_style = (BW_IN <= 999) ? "distributed" : "block" *)``, which
+    Icarus Verilog 11 refuses ("not a constant expression"). The copy states the
+    outcome, ``"distributed"``: no table of a design has 2^999 entries. Everything
+    else is copied as da4ml wrote it.
+    """
+    text = source.read_text(encoding="utf-8")
+    if source.name != "lookup_table.v":
+        return text
+    match = _ROM_STYLE_CHOICE.search(text)
+    if match is None or int(match["bits"]) < _MAX_TABLE_BITS:
+        attribute = _ROM_STYLE.search(text)
+        if attribute is not None and "?" in attribute.group():
+            raise FirmwareError(
+                f"seed {seed!r}: da4ml's lookup_table.v chooses its ROM style in a way "
+                "this version of l1sim does not know (Icarus Verilog cannot compile it)"
+            )
+        return text
+    return text[: match.start()] + '(* rom_style = "distributed" *)' + text[match.end() :]
 
 
 def verilog_sources(root: Path) -> list[Path]:

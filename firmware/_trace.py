@@ -338,12 +338,20 @@ def _ht(seed: SeedPlan, c: _Slots) -> FixedVariable:
 
 
 def _isqrt(square: FixedVariable) -> FixedVariable:
-    """floor(sqrt(square)) of a non-negative integer, one result bit at a time."""
+    """floor(sqrt(square)) of a non-negative integer, one result bit at a time.
+
+    The square of each trial root is kept alongside the root and updated with adds
+    and shifts only, (r + 2^b)² = r² + r·2^(b+1) + 2^(2b), so no step multiplies two
+    variables (a multiply per bit made MET 67 pipeline stages deep).
+    """
     bits = (int(square.high).bit_length() + 1) // 2
     root = _const(0, square)
+    root_sq = _const(0, square)
     for b in range(bits - 1, -1, -1):
-        trial = root + (1 << b)
-        root = _mux(trial * trial <= square, trial, root)
+        trial_sq = root_sq + root * (1 << (b + 1)) + (1 << (2 * b))
+        keep = trial_sq <= square
+        root = _mux(keep, root + (1 << b), root)
+        root_sq = _mux(keep, trial_sq, root_sq)
     return root
 
 

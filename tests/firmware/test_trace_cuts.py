@@ -135,3 +135,92 @@ def test_kinds_without_a_generator_are_refused_by_name() -> None:
     assert plan.seeds[0].kind is PlanKind.EXPRESSION
     with pytest.raises(TraceError, match="'L1_Expr': expression seeds have no firmware generator"):
         trace_seed(plan.seeds[0], plan)
+
+
+def _edge_deltas(
+    lo: int | None, hi: int | None, dr2_lo: int | None, dr2_hi: int | None
+) -> list[int]:
+    """Angle differences at and around every limit a pair datapath caps or compares with."""
+    marks = list(range(0, 1100, 50))  # spread, for the mass (cosh - cos) of wide pairs
+    for bound in (lo, hi):
+        if bound is not None:
+            marks.append(bound)
+    for bound in (dr2_lo, dr2_hi):
+        if bound is not None:
+            root = int(np.sqrt(bound))
+            marks += [root, root + 1]
+    return sorted({m + d for m in marks for d in (-2, -1, 0, 1, 2) if m + d >= 0})
+
+
+def _pair_edges(seed_name: str, plan: MenuPlan, rng: np.random.Generator) -> BxSlots:
+    """Two objects per BX whose Δη, Δφ, ΔR² and m² sit at and around the seed's limits."""
+    seed = plan.seed(seed_name)
+    assert seed.pair is not None
+    limits, luts = seed.pair, plan.luts
+    (collection,) = seed.collections
+    count = plan.slot_count(collection)
+    n = N_BX
+    deta_marks = _edge_deltas(limits.deta.lo, limits.deta.hi, limits.dr2.lo, limits.dr2.hi)
+    dphi_marks = _edge_deltas(limits.dphi.lo, limits.dphi.hi, limits.dr2.lo, limits.dr2.hi)
+    deta = rng.choice(deta_marks, n)
+    dphi = rng.choice([d for d in dphi_marks if d <= luts.half_turn], n)
+    eta_max = seed.cut.eta_max if seed.cut.eta_max is not None else plan.eta_type.max_raw
+    eta_a = rng.integers(-eta_max, eta_max + 1, n)
+    eta_b = np.clip(eta_a + np.where(rng.random(n) < 0.5, deta, -deta), -2048, 2047)
+    phi_a = rng.integers(-720, 721, n)
+    phi_b = phi_a + np.where(rng.random(n) < 0.5, dphi, -dphi)
+    phi_b = np.where(phi_b > 720, phi_b - 2 * luts.half_turn, phi_b)  # across ±π
+    phi_b = np.where(phi_b < -720, phi_b + 2 * luts.half_turn, phi_b)
+    near = [v + d for v in (*seed.legs, seed.threshold_raw) for d in (-1, 0, 1)]
+    pt_a = rng.choice(near, n) + rng.integers(0, 400, n) * (rng.random(n) < 0.5)
+    pt_b = rng.choice(near, n)
+    if limits.needs_mass:  # pT_b putting m² at its limits, ± one LSB
+        cosh = luts.cosh[np.minimum(np.abs(eta_a - eta_b), len(luts.cosh) - 1)]
+        cos = luts.cos[np.abs(((phi_a - phi_b + 720) % 1440) - 720)]
+        diff = np.maximum(cosh - cos, 1)
+        bounds = [b for b in (limits.mass2.lo, limits.mass2.hi) if b is not None]
+        target = rng.choice(bounds, n) // (2 * np.maximum(pt_a, 1) * diff)
+        pt_b = np.where(rng.random(n) < 0.7, target + rng.integers(-1, 2, n), pt_b)
+    pts = np.clip(np.stack([pt_a, pt_b], 1), 0, plan.pt_type.max_raw)
+    order = np.argsort(-pts, axis=1, kind="stable")
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(a, order, axis=1)
+
+    shape = (n, count)
+    pt, eta, phi = (np.zeros(shape, np.int64) for _ in range(3))
+    pt[:, :2] = take(pts)
+    eta[:, :2] = take(np.stack([eta_a, eta_b], 1))
+    phi[:, :2] = take(np.stack([phi_a, phi_b], 1))
+    valid = np.zeros(shape, bool)
+    valid[:, :2] = True
+    collections = {
+        s.collection: CollectionSlots(
+            *(np.zeros((n, s.count), np.int64) for _ in range(4)),
+            np.zeros((n, s.count), bool),
+            np.zeros(n, np.int64),
+        )
+        for s in plan.slots
+    }
+    collections[collection] = CollectionSlots(
+        pt, eta, phi, np.zeros(shape, np.int64), valid, np.zeros(n, np.int64)
+    )
+    return BxSlots(collections, np.zeros(n, np.int64), np.zeros(n, np.int64))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", [s.name for s in build_plan(_menu()).seeds if s.kind is PlanKind.PAIR]
+)
+def test_pair_limits_at_their_edges(name: str) -> None:
+    """The narrowed pair datapath (capped Δη/Δφ, small tables) at every limit it uses."""
+    plan = build_plan(_menu())
+    seed = plan.seed(name)
+    slots = _pair_edges(name, plan, np.random.default_rng(5))
+    expected = SeedEvaluator(plan).scores_of(slots)[:, seed.index]
+    traced = trace_seed(seed, plan)
+    out = traced.comb.predict(input_values(traced.inputs, slots))
+    np.testing.assert_array_equal(out[:, 0].astype(np.int64), expected, err_msg=name)
+    np.testing.assert_array_equal(out[:, 1].astype(bool), expected >= seed.threshold_raw)
+    passed = expected >= 0
+    assert 0.02 < passed.mean() < 0.98, f"{name}: pairs pass {passed.mean():.0%}, weak test"
