@@ -5,7 +5,9 @@ Cases: the default menu, its cut seeds alone, the reference jet tagger
 ``emulator.nn.from_hls4ml``) as a tagger seed, and the default autoencoder alone.
 Prints a Markdown table for the README. Run::
 
-    .venv/bin/python benchmarks/firmware.py [--case NAME ...] [--yosys-limit LUTS]
+    .venv/bin/python -P benchmarks/firmware.py [--case NAME ...] [--yosys-limit LUTS]
+
+(``-P``: benchmarks/streams.py would otherwise shadow the ``streams`` package.)
 """
 
 from __future__ import annotations

@@ -183,9 +183,11 @@ class _Slots:
 def _leading(seed: SeedPlan, c: _Slots) -> FixedVariable:
     pts = c.fields["pt"]
     candidates = [_mux(c.passes(seed, j), pts[j], NO_CANDIDATE) for j in range(len(pts))]
+    n = len(seed.legs)
+    if n == 1:  # the highest passing pT (-1: none): a max tree, no sorting network
+        return _tree_max(candidates)
     symbolic: Any = np.sort(_trace.FixedVariableArray(np.array(candidates, dtype=object)))
     ordered = symbolic._vars[::-1]  # da4ml's bitonic sorting network, ascending
-    n = len(seed.legs)
     ok = ordered[n - 1] >= 0  # n objects passed
     for k in range(n - 1):
         ok = ok & (ordered[k] >= seed.legs[k])

@@ -144,21 +144,25 @@ def _count(counts: dict[str, Any] | None, key: str) -> str:
 def _table(section: dict[str, Any]) -> list[str]:
     """The per-seed table printed by ``l1sim firmware``."""
     rows: list[tuple[str, ...]] = [("seed", "kind", "cycles", "ns", "LUT", "FF", "DSP")]
+    estimated = False
     for a in section["algorithms"]:
-        yosys = a["yosys"]
+        counts = tuple(_count(a["yosys"], k) for k in _COUNTS)
+        if not a["yosys"] and a["da4ml"]:  # not synthesised: da4ml's estimate, marked
+            estimated = True
+            counts = tuple(f"~{_count(a['da4ml'], k)}" if k in a["da4ml"] else "-" for k in _COUNTS)
         rows.append(
             (
                 a["name"],
                 a["kind"],
                 str(a["latency_cycles"]),
                 f"{a['latency_ns']:.1f}",
-                *(_count(yosys, k) for k in _COUNTS),
+                *counts,
             )
         )
     total = section["total"]["yosys"]
     rows.append(
         (
-            "top (all seeds, GT logic)",
+            "top (yosys, without ~ seeds)" if estimated else "top (all seeds, GT logic)",
             "",
             str(section["latency_cycles"]),
             f"{section['latency_ns']:.1f}",
@@ -175,6 +179,10 @@ def _table(section: dict[str, Any]) -> list[str]:
         lines.append("  ".join(cells).rstrip())
         if k == 0 or k == len(rows) - 2:
             lines.append("  ".join("-" * w for w in widths))
+    if estimated:
+        lines.append(
+            "~ da4ml's estimate: datapath above the yosys limit (resources.json: not_synthesised)"
+        )
     return lines
 
 
