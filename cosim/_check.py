@@ -237,19 +237,31 @@ def _hls_checks(prepared: Prepared) -> tuple[list[OutputCheck], list[str]]:
         result = network.model.predict_raw(x, input_is_raw=True)
         pairs = result if isinstance(result, list) else [result]
         expected, expected_type = pairs[network.output if len(pairs) > 1 else 0]
+        source = str(project.relative_to(prepared.firmware.path))
         if expected_type != csim.output_type or np.shape(expected) != got.shape:
-            notes.append(
-                f"seed {seed}: HLS output {csim.output_type} {got.shape} is not the emulator "
-                f"network's {expected_type} {np.shape(expected)}: not compared"
-            )
+            # a project that does not even have the network's output is a failure
+            checks.append(
+                OutputCheck(
+                    f"hls/{seed}", CheckGroup.HLS, source, str(csim.output_type), 0, 0,
+                    note=f"HLS output {csim.output_type} {got.shape} is not the emulator "
+                    f"network's {expected_type} {np.shape(expected)}: nothing compared",
+                )
+            )  # fmt: skip
             continue
         checks.append(
             compare_values(
-                f"hls/{seed}", CheckGroup.HLS, str(project.relative_to(prepared.firmware.path)),
-                csim.output_type, np.asarray(expected), got, rows,
+                f"hls/{seed}", CheckGroup.HLS, source, csim.output_type, np.asarray(expected),
+                got, rows,
                 note="network outputs of hls4ml's C simulation vs the emulator's network",
             )
         )  # fmt: skip
+    without = [
+        a.seed
+        for a in prepared.firmware.manifest.algorithms
+        if a.kind == "nn" and not a.hls_project
+    ]
+    if without:
+        notes.append(f"network seeds without an hls4ml project (RTL only): {', '.join(without)}")
     return checks, notes
 
 
