@@ -7,7 +7,7 @@ merged; the cluster's start-up is timed apart); "overhead" is one process's BX/s
 one Dask worker's; CPU is the user + system time of the client and the workers
 during the replay (on a machine shared with other work, the CPU column shows the
 overhead better than wall time); peak memory per worker is each worker's
-``ru_maxrss`` after the run (the client's own peak is given too). The summaries are checked identical.
+``VmHWM`` after the run (the client's own peak is given too). The summaries are checked identical.
 
 Target: 2 workers >= 1.7x one process. Usage: ``python benchmarks/scale.py [--bx N]``.
 """
@@ -37,6 +37,10 @@ def _cpu_s() -> float:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -83,9 +87,7 @@ def main() -> None:
                 cpu = _cpu_s() + sum(client.run(_cpu_s).values())
                 replay_s, summary = _run(args.bx, Path(tmp) / f"dask{workers}", client)
                 cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
-                peaks = [v / 1024.0 for v in client.run(
-                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                ).values()]  # fmt: skip
+                peaks = list(client.run(_peak_mb).values())
             if json.dumps(summary, sort_keys=True) != json.dumps(reference, sort_keys=True):
                 raise SystemExit(f"{workers} worker(s): summary differs from one process")
             rows.append((f"Dask, {workers} worker(s)", replay_s, start_s, peaks, cpu))

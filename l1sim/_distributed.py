@@ -35,7 +35,9 @@ How a run is cut, and why the result does not depend on it:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import pickle
 import time
 import uuid
 from collections import deque
@@ -117,7 +119,7 @@ def dask_client(*, workers: int | None = None, address: str | None = None) -> It
 
 # ------------------------------------------------------------------------------ worker side
 
-#: menu plans built on this worker, by run token (a plan takes a while to build)
+#: menu plans built on this worker, by a hash of the menu (a plan takes a while to build)
 _PLANS: dict[str, MenuPlan] = {}
 
 
@@ -236,7 +238,8 @@ def replay_distributed(
     or None to only count (signals). ``count_mu``: count each BX's μ of the job's
     overlay (the background's pile-up variable).
     """
-    token = uuid.uuid4().hex[:12]
+    token = uuid.uuid4().hex[:12]  # task keys of this replay
+    menu_key = hashlib.sha256(pickle.dumps(menu)).hexdigest()[:16]  # the workers' plan cache
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     window = _IN_FLIGHT_PER_WORKER * n_workers + 1
     state = SequentialState(menu)
@@ -268,7 +271,7 @@ def replay_distributed(
             future = _submit(
                 client,
                 _score_task,
-                token,
+                menu_key,
                 job,
                 menu,
                 task,
