@@ -1,15 +1,24 @@
-"""The fused fast path of plain Dense/ReLU chains (private).
+"""The fused fast paths of plain Dense chains (private).
 
-An MLP whose every Dense layer is an exact float64 GEMM (``Dense.gemm_weights``)
-runs here chunk by chunk without int64 intermediates: the input is quantized
-straight into float64 integers, each layer is one BLAS matrix product over the
-chunk followed by one numba pass (bias, accumulator wrap, result cast and the
-next linear/ReLU activation fused, ``_kernels_gemm``), and only the last layer
-writes int64 raws. Every value is an integer below 2**52 held exactly in float64,
-so the bits are those of the layer-by-layer path.
+A model Input -> (Dense [-> BatchNorm] [-> linear/ReLU Activation])* [-> Softmax]
+runs here chunk by chunk, one of two engines for all its Dense layers, chosen only
+when each layer proves it exact (else ``build`` returns None and the model runs
+layer by layer; both give the same bits):
 
-BLAS runs single-threaded (``single_thread_blas``); ``parallel=True`` splits the
-events over Python threads instead.
+``ring``: every Dense layer is int32 ring arithmetic (``Dense.ring_weights``:
+accumulator of at most 32 bits, truncated products, hls4ml's default
+``ap_fixed<16,6>`` everywhere among them). One numba kernel (``_kernels_ring``)
+runs the whole chain over blocks of events, events innermost in int32 lanes.
+
+``gemm``: every Dense layer is an exact float64 GEMM (``Dense.gemm_weights``;
+no BatchNorm): the input is quantized straight into float64 integers, each layer
+is one BLAS matrix product over the chunk followed by one numba pass (bias,
+accumulator wrap, result cast and the next linear/ReLU activation fused,
+``_kernels_gemm``). Every value is an integer below 2**52, exact in float64.
+
+A final Softmax runs on each chunk's raws with the layer's own kernel. BLAS runs
+single-threaded (``single_thread_blas``); ``parallel=True`` splits the events over
+Python threads instead (the kernels release the GIL).
 """
 
 from __future__ import annotations
@@ -25,12 +34,18 @@ from typing import Any
 import numba
 import numpy as np
 
+from emulator.fixed import FixedType
+
+from . import _kernels_ring as ring
 from ._kernels import params
-from ._kernels_gemm import dense_epilogue, quantize
-from .layers import Activation, Dense, Input, Layer, Reshape
+from ._kernels_gemm import ACT_LINEAR, ACT_NONE, ACT_RELU, dense_epilogue, quantize
+from .layers import Activation, BatchNorm, Dense, Input, Layer, Reshape, Softmax, cast_keeps
 
 CHUNK = 2048
 """Events per chunk: intermediates of a few hundred kB stay in L2."""
+
+RING_BLOCK = 512
+"""Events per block of the ring kernel: a few int32 rows of it stay in L1."""
 
 _controller: Any = None
 
@@ -57,56 +72,93 @@ def single_thread_blas() -> Iterator[None]:
 @dataclass
 class _Step:
     dense: Dense
-    weights: np.ndarray
-    act: Activation | None
-    finish: tuple[Any, ...] = ()
+    x_type: FixedType
+    bn: BatchNorm | None = None
+    act: Activation | None = None
+
+    @property
+    def out_type(self) -> FixedType:
+        return (self.act or self.bn or self.dense).result_type
+
+
+def _act_code(act: Activation | None) -> int:
+    if act is None:
+        return ACT_NONE
+    return ACT_RELU if act.activation == "relu" else ACT_LINEAR
+
+
+def _parse(
+    layers: Sequence[Layer], sources: dict[str, list[str]], outputs: Sequence[str]
+) -> tuple[list[_Step], Softmax | None] | None:
+    """The steps of a plain chain (and its final Softmax), or None."""
+    inp = layers[0]
+    if not isinstance(inp, Input) or list(outputs) != [layers[-1].name]:
+        return None
+    steps: list[_Step] = []
+    softmax: Softmax | None = None
+    x_type = inp.result_type
+    previous = inp.name
+    for layer in layers[1:]:
+        if sources[layer.name] != [previous] or softmax is not None:
+            return None
+        previous = layer.name
+        last = steps[-1] if steps else None
+        if isinstance(layer, Reshape) and layer.result_type == x_type:
+            continue
+        if type(layer) is Dense:
+            steps.append(_Step(layer, x_type))
+        elif type(layer) is BatchNorm and last and last.bn is None and last.act is None:
+            last.bn = layer
+        elif (
+            isinstance(layer, Activation)
+            and layer.activation in ("linear", "relu")
+            and last
+            and last.act is None
+        ):
+            last.act = layer
+        elif isinstance(layer, Softmax) and steps:
+            softmax = layer
+        else:
+            return None
+        x_type = layer.result_type
+    return (steps, softmax) if steps else None
 
 
 class DenseChain:
-    """Input -> (Dense [-> linear/relu Activation])* with exact GEMM layers.
+    """A plain Dense chain with one exact engine, ``ring`` or ``gemm``.
 
     ``build`` returns None for any other graph (it then runs layer by layer)."""
 
-    def __init__(self, inp: Input, steps: list[_Step]) -> None:
+    def __init__(self, inp: Input, steps: list[_Step], softmax: Softmax | None, engine: str):
         self.input = inp
         self.steps = steps
-        self.widest = max(step.weights.shape[1] for step in steps)
-        for step in steps:
-            step.finish = step.dense.gemm_finish_args(step.act)
-        self.out_type = (steps[-1].act or steps[-1].dense).result_type
+        self.softmax = softmax
+        self.engine = engine
+        self.chain_type = steps[-1].out_type
+        self.out_type = softmax.result_type if softmax else self.chain_type
+        self.n_out = steps[-1].dense.weight.shape[1]
+        if engine == "gemm":
+            self.weights = [s.dense.gemm_weights(s.x_type) for s in steps]
+            self.finish = [s.dense.gemm_finish_args(s.act) for s in steps]
+            self.widest = max(w.shape[1] for w in self.weights if w is not None)
+        else:
+            self.ring_args = _ring_tables(steps)
 
     @classmethod
     def build(
         cls, layers: Sequence[Layer], sources: dict[str, list[str]], outputs: Sequence[str]
     ) -> DenseChain | None:
-        inp = layers[0]
-        if not isinstance(inp, Input) or list(outputs) != [layers[-1].name]:
+        parsed = _parse(layers, sources, outputs)
+        if parsed is None:
             return None
-        steps: list[_Step] = []
-        x_type = inp.result_type
-        previous = inp.name
-        for layer in layers[1:]:
-            if sources[layer.name] != [previous]:
-                return None
-            previous = layer.name
-            if isinstance(layer, Reshape) and layer.result_type == x_type:
-                continue
-            if type(layer) is Dense:
-                weights = layer.gemm_weights(x_type)
-                if weights is None:
-                    return None
-                steps.append(_Step(layer, weights, None))
-            elif (
-                isinstance(layer, Activation)
-                and layer.activation in ("linear", "relu")
-                and steps
-                and steps[-1].act is None
-            ):
-                steps[-1].act = layer
-            else:
-                return None
-            x_type = layer.result_type
-        return cls(inp, steps) if steps else None
+        steps, softmax = parsed
+        inp = layers[0]
+        assert isinstance(inp, Input)
+        if all(_ring_exact(step) for step in steps):
+            return cls(inp, steps, softmax, "ring")
+        if all(s.bn is None and s.dense.gemm_weights(s.x_type) is not None for s in steps):
+            return cls(inp, steps, softmax, "gemm")
+        return None
 
     def run(self, x: np.ndarray, input_is_raw: bool, parallel: bool, out: np.ndarray) -> None:
         """Outputs of the chain for the events ``x`` (float64 values, or raw integers
@@ -135,37 +187,130 @@ class DenseChain:
         self, x: np.ndarray, input_is_raw: bool, out: np.ndarray, first: int, stop: int
     ) -> None:
         """Events [first, stop) chunk by chunk, with buffers of its own."""
-        n_in = x.shape[1]
         as_float = out.dtype == np.float64
-        raw_buf = np.empty((CHUNK, out.shape[1]), np.int64) if as_float else out
         shift = -self.out_type.frac
-        width = max(n_in, self.widest)
-        # flat buffers, viewed as contiguous (events, features) blocks
-        bufs = [np.empty(CHUNK * width, np.float64) for _ in range(2)]
-        acc_buf = np.empty(CHUNK * self.widest, np.float64)
-        p_in = params(self.input.result_type)
-        last = len(self.steps) - 1
+        step = self._gemm_chunk if self.engine == "gemm" else self._ring_chunk
+        buffers: dict[str, np.ndarray] = {}
         for start in range(first, stop, CHUNK):
             nb = min(CHUNK, stop - start)
-            cur = bufs[0][: nb * n_in].reshape(nb, n_in)
-            if input_is_raw:
-                cur[...] = x[start : start + nb]
-            else:
-                quantize(x[start : start + nb], p_in, cur)
-            for k, step in enumerate(self.steps):
-                n_out = step.weights.shape[1]
-                acc = acc_buf[: nb * n_out].reshape(nb, n_out)
-                np.matmul(cur, step.weights, out=acc)
-                if k < last:
-                    dst = bufs[(k + 1) % 2][: nb * n_out].reshape(nb, n_out)
-                elif as_float:
-                    dst = raw_buf[:nb]
-                else:
-                    dst = out[start : start + nb]
-                dense_epilogue(acc, *step.finish, dst)
-                cur = dst
+            raw = step(x[start : start + nb], input_is_raw, buffers)
+            if self.softmax is not None:
+                raw = self.softmax.run([raw], [self.chain_type], False)
             if as_float:
-                np.ldexp(raw_buf[:nb].astype(np.float64), shift, out=out[start : start + nb])
+                np.ldexp(raw.astype(np.float64), shift, out=out[start : start + nb])
+            else:
+                out[start : start + nb] = raw
+
+    def _ring_chunk(
+        self, x: np.ndarray, input_is_raw: bool, buf: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        nb = x.shape[0]
+        if not buf:
+            buf["in"] = np.empty(CHUNK * x.shape[1], np.int64)
+            buf["out"] = np.empty(CHUNK * self.n_out, np.int64)
+        if input_is_raw:
+            raw = x
+        else:
+            raw = buf["in"][: x.size].reshape(x.shape)
+            quantize(x, params(self.input.result_type), raw)
+        res = buf["out"][: nb * self.n_out].reshape(nb, self.n_out)
+        ring.ring_chain(raw, *self.ring_args, RING_BLOCK, res)
+        return res
+
+    def _gemm_chunk(
+        self, x: np.ndarray, input_is_raw: bool, buf: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        nb, n_in = x.shape
+        if not buf:
+            width = max(n_in, self.widest)
+            # flat buffers, viewed as contiguous (events, features) blocks
+            buf["0"] = np.empty(CHUNK * width, np.float64)
+            buf["1"] = np.empty(CHUNK * width, np.float64)
+            buf["acc"] = np.empty(CHUNK * self.widest, np.float64)
+            buf["out"] = np.empty(CHUNK * self.n_out, np.int64)
+        cur = buf["0"][: nb * n_in].reshape(nb, n_in)
+        if input_is_raw:
+            cur[...] = x
+        else:
+            quantize(x, params(self.input.result_type), cur)
+        last = len(self.steps) - 1
+        for k, weights in enumerate(self.weights):
+            assert weights is not None
+            n_out = weights.shape[1]
+            acc = buf["acc"][: nb * n_out].reshape(nb, n_out)
+            np.matmul(cur, weights, out=acc)
+            kind = "out" if k == last else str((k + 1) % 2)
+            dst = buf[kind][: nb * n_out].reshape(nb, n_out)
+            dense_epilogue(acc, *self.finish[k], dst)
+            cur = dst
+        return buf["out"][: nb * self.n_out].reshape(nb, self.n_out)
+
+
+def _bn_shifts(bn: BatchNorm, x_type: FixedType) -> tuple[int, int, int] | None:
+    """(prod_shift, bias_shift, sum_frac) of BatchNorm ``bn`` on ``x_type`` as its
+    layer kernel computes them, or None where that kernel would refuse it."""
+    prod_frac = x_type.frac + bn.scale_type.frac
+    sum_frac = max(prod_frac, bn.bias_type.frac)
+    if x_type.width + bn.scale_type.width + abs(sum_frac - prod_frac) > 62:
+        return None
+    return sum_frac - prod_frac, sum_frac - bn.bias_type.frac, sum_frac
+
+
+def _ring_exact(step: _Step) -> bool:
+    """The step runs exactly on the ring engine: its Dense is an int32 ring for
+    its input type and its BatchNorm (if any) one the layer kernel runs."""
+    if step.dense.ring_weights(step.x_type) is None:
+        return False
+    return step.bn is None or _bn_shifts(step.bn, step.dense.result_type) is not None
+
+
+def _ring_tables(steps: list[_Step]) -> tuple[np.ndarray, ...]:
+    """(meta, ptab, weights, biases, bn_scale, bn_bias) arguments of ``ring_chain``."""
+    meta = np.zeros((len(steps), ring.META_COLUMNS), np.int64)
+    ptab = np.zeros((len(steps), 4, 5), np.int64)
+    wts: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
+    bn_scale: list[np.ndarray] = [np.zeros(0, np.int64)]
+    bn_bias: list[np.ndarray] = [np.zeros(0, np.int64)]
+    w_off = b_off = bn_off = 0
+    for k, step in enumerate(steps):
+        found = step.dense.ring_weights(step.x_type)
+        assert found is not None
+        w, bias, s = found
+        n_in, n_out = w.shape
+        row = meta[k]
+        row[ring.M_IN], row[ring.M_OUT], row[ring.M_S] = n_in, n_out, s
+        row[ring.M_W], row[ring.M_B] = w_off, b_off
+        row[ring.M_ACT] = _act_code(step.act)
+        row[ring.M_BN] = -1
+        row[ring.M_KEEP_RES] = cast_keeps(step.dense.accum_type, step.dense.result_type)
+        before_act = (step.bn or step.dense).result_type
+        relu = row[ring.M_ACT] == ACT_RELU
+        row[ring.M_KEEP_ACT] = cast_keeps(before_act, step.out_type, relu)
+        ptab[k, ring.P_ACC] = params(step.dense.accum_type)
+        ptab[k, ring.P_RES] = params(step.dense.result_type)
+        ptab[k, ring.P_BN] = params((step.bn or step.dense).result_type)
+        ptab[k, ring.P_ACT] = params(step.out_type)
+        if step.bn is not None:
+            shifts = _bn_shifts(step.bn, step.dense.result_type)
+            assert shifts is not None
+            row[ring.M_BN], row[ring.M_BN_N] = bn_off, step.bn.scale.size
+            row[ring.M_BN_PROD], row[ring.M_BN_BIAS], row[ring.M_BN_SUM] = shifts
+            bn_scale.append(step.bn.scale)
+            bn_bias.append(step.bn.bias)
+            bn_off += step.bn.scale.size
+        wts.append(w.ravel())
+        biases.append(bias)
+        w_off += w.size
+        b_off += bias.size
+    return (
+        meta,
+        ptab,
+        np.ascontiguousarray(np.concatenate(wts)),
+        np.ascontiguousarray(np.concatenate(biases)),
+        np.ascontiguousarray(np.concatenate(bn_scale)),
+        np.ascontiguousarray(np.concatenate(bn_bias)),
+    )
 
 
 def check_raw_input(raw: Any, inp: Input) -> np.ndarray:

@@ -146,6 +146,14 @@ def _leaky_relu(x, src_frac, alpha, alpha_frac, p, out):
                 out[e, j] = cast_p(v * alpha, src_frac + alpha_frac, p)
 
 
+@njit(cache=True, inline="always")
+def scale_shift_raw(
+    x: int, scale: int, bias: int, prod_shift: int, bias_shift: int
+) -> int:  # pragma: no cover
+    """nnet::normalize's exact x*scale + bias at the wider of the two fractions."""
+    return ((x * scale) << prod_shift) + (bias << bias_shift)
+
+
 def _scale_shift(x, src_frac, scale, scale_frac, bias, bias_shift, sum_frac, p, out):
     """BatchNorm: cast(x*scale + bias) with bias pre-aligned to sum_frac."""
     prod_shift = sum_frac - (src_frac + scale_frac)
@@ -153,7 +161,7 @@ def _scale_shift(x, src_frac, scale, scale_frac, bias, bias_shift, sum_frac, p, 
     for e in prange(x.shape[0]):
         for j in range(x.shape[1]):
             k = j % n_scale
-            acc = ((x[e, j] * scale[k]) << prod_shift) + (bias[k] << bias_shift)
+            acc = scale_shift_raw(x[e, j], scale[k], bias[k], prod_shift, bias_shift)
             out[e, j] = cast_p(acc, sum_frac, p)
 
 
@@ -484,7 +492,12 @@ def _softmax(
     schedule,
     out,
 ):
-    """hls4ml softmax_stable / softmax_latency over slices (n_outer, n_slice, n_inner)."""
+    """hls4ml softmax_stable / softmax_latency over slices (n_outer, n_slice, n_inner).
+
+    Blocks of events run events innermost (rows of ``block`` events per slice
+    element) so the casts are branch-free block casts; the exp table is cast to
+    the accumulator type once (each entry's ``accum_t(exp_table[i])``).
+    """
     n_exp = exp_table.shape[0]
     n_inv = inv_table.shape[0]
     exp_bits = 0
@@ -493,37 +506,57 @@ def _softmax(
     inv_bits = 0
     while (1 << inv_bits) < n_inv:
         inv_bits += 1
+    exp_acc = np.empty(n_exp, np.int64)
+    cast_into(exp_table, exp_acc, exp_frac, p_acc)
+    acc_frac = p_acc[_F]
     n_outer = x.shape[1] // (n_slice * n_inner)
-    for e in prange(x.shape[0]):
-        buf = np.empty(n_slice, np.int64)
-        slots = np.empty(2 * n_slice, np.int64)
+    n = x.shape[0]
+    block = 256
+    top = schedule[schedule.shape[0] - 1, 0] if n_slice > 1 else 0
+    for blk in prange((n + block - 1) // block):
+        e0 = blk * block
+        nb = min(block, n - e0)
+        v = np.empty((n_slice, block), np.int64)
+        slots = np.empty((2 * n_slice, block), np.int64)
+        d = np.empty(block, np.int64)
+        m = np.empty(block, np.int64)
         for o in range(n_outer):
             for k in range(n_inner):
-                for j in range(n_slice):
-                    buf[j] = x[e, o * n_slice * n_inner + j * n_inner + k]
-                if stable:
-                    x_max = buf[0]
-                    for j in range(1, n_slice):
-                        x_max = max(x_max, buf[j])
+                base = o * n_slice * n_inner + k
+                for b in range(nb):
                     for j in range(n_slice):
-                        d = cast_p(x_max - buf[j], src_frac, p_norm)
-                        idx = _top_bits(d, p_norm[_W], exp_bits)
-                        slots[j] = cast_p(exp_table[idx], exp_frac, p_acc)
+                        v[j, b] = x[e0 + b, base + j * n_inner]
+                if stable:
+                    for b in range(nb):
+                        m[b] = v[0, b]
+                    for j in range(1, n_slice):
+                        for b in range(nb):
+                            m[b] = max(m[b], v[j, b])
+                    for j in range(n_slice):
+                        for b in range(nb):
+                            d[b] = m[b] - v[j, b]
+                        cast_into(d[:nb], d[:nb], src_frac, p_norm)
+                        for b in range(nb):
+                            slots[j, b] = exp_acc[_top_bits(d[b], p_norm[_W], exp_bits)]
                 else:
                     for j in range(n_slice):
-                        idx = _top_bits(buf[j], p_norm[_W], exp_bits)
-                        slots[j] = cast_p(exp_table[idx], exp_frac, p_acc)
+                        for b in range(nb):
+                            slots[j, b] = exp_acc[_top_bits(v[j, b], p_norm[_W], exp_bits)]
                 for t in range(schedule.shape[0]):
-                    slots[schedule[t, 0]] = fit_p(
-                        slots[schedule[t, 1]] + slots[schedule[t, 2]], p_acc
-                    )
-                total = slots[schedule[schedule.shape[0] - 1, 0]] if n_slice > 1 else slots[0]
-                s = cast_p(total, p_acc[_F], p_inv_inp)
-                inv = inv_table[_top_bits(s, p_inv_inp[_W], inv_bits)]
+                    dst = schedule[t, 0]
+                    a = schedule[t, 1]
+                    c = schedule[t, 2]
+                    for b in range(nb):
+                        slots[dst, b] = fit_p(slots[a, b] + slots[c, b], p_acc)
+                cast_into(slots[top, :nb], d[:nb], acc_frac, p_inv_inp)
+                for b in range(nb):
+                    m[b] = inv_table[_top_bits(d[b], p_inv_inp[_W], inv_bits)]
                 for j in range(n_slice):
-                    out[e, o * n_slice * n_inner + j * n_inner + k] = cast_p(
-                        slots[j] * inv, p_acc[_F] + inv_frac, p_res
-                    )
+                    for b in range(nb):
+                        d[b] = slots[j, b] * m[b]
+                    cast_into(d[:nb], d[:nb], acc_frac + inv_frac, p_res)
+                    for b in range(nb):
+                        out[e0 + b, base + j * n_inner] = d[b]
 
 
 def _argmax(x, n_slice, one_raw, out):

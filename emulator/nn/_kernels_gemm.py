@@ -28,26 +28,67 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from emulator.fixed._kernels import wrap_raw
+
 from ._kernels import _F, _S, _W, _quantize, cast_into
 
 ACT_NONE, ACT_LINEAR, ACT_RELU = range(3)
 
 
-def _dense_epilogue(acc, bias, p_acc, p_res, act, p_act, out):
+@njit(cache=True, inline="always")
+def wrap_into(src, dst, size, p_acc):  # pragma: no cover - jitted
+    """dst[:size] = src[:size] reduced to the accumulator width: the ring sum's value."""
+    width = p_acc[_W]
+    signed = p_acc[_S]
+    for k in range(size):
+        dst[k] = wrap_raw(src[k], width, signed)
+
+
+@njit(cache=True, inline="always")
+def act_into(r, t, size, src_frac, act, p_act, keep, dst):  # pragma: no cover - jitted
+    """dst[:size] = act(r[:size]) for raws ``r`` with ``src_frac`` fraction bits:
+    ACT_NONE copies, ACT_LINEAR casts to ``p_act``, ACT_RELU casts where r > 0 and
+    gives 0 elsewhere (``_kernels._relu``'s arithmetic); ``t`` is scratch.
+    ``keep``: the cast leaves every raw the activation casts unchanged
+    (``layers.cast_keeps``), so it is skipped."""
+    if act == ACT_NONE or (act == ACT_LINEAR and keep):
+        for k in range(size):
+            dst[k] = r[k]
+    elif act == ACT_RELU and keep:
+        for k in range(size):
+            dst[k] = max(r[k], 0)
+    else:
+        cast_into(r[:size], t[:size], src_frac, p_act)
+        if act == ACT_RELU:
+            for k in range(size):
+                dst[k] = t[k] if r[k] > 0 else 0
+        else:
+            for k in range(size):
+                dst[k] = t[k]
+
+
+@njit(cache=True, inline="always")
+def finish_into(src, a, r, size, p_acc, p_res, keep_res):  # pragma: no cover - jitted
+    """The Dense result raws of accumulator sums ``src`` (exact modulo 2**W) into
+    ``r[:size]``: wrap to the accumulator width, cast to the result type (skipped
+    when ``keep_res``: the cast keeps every accumulator raw); ``a`` is scratch."""
+    if keep_res:
+        wrap_into(src, r, size, p_acc)
+    else:
+        wrap_into(src, a, size, p_acc)
+        cast_into(a[:size], r[:size], p_acc[_F], p_res)
+
+
+def _dense_epilogue(acc, bias, p_acc, p_res, keep_res, act, p_act, keep_act, out):
     """out = act(cast_res(wrap_acc(acc + bias))), in blocks of about 4096 values.
 
     ``act``: ACT_NONE (out is the Dense result), ACT_LINEAR (cast to ``p_act``) or
-    ACT_RELU (cast to ``p_act`` where the Dense result is > 0, else 0), exactly as
-    ``_kernels._cast`` and ``_kernels._relu`` compute them.
+    ACT_RELU, as ``act_into`` computes them.
     """
     n, n_out = acc.shape
     flat_out = out.reshape(-1)
     rows = max(1, 4096 // max(n_out, 1))
     n_blocks = (n + rows - 1) // rows
-    up = 64 - p_acc[_W]
-    mask = (np.int64(1) << p_acc[_W]) - 1
-    signed = p_acc[_S]
-    acc_frac = p_acc[_F]
     res_frac = p_res[_F]
     for blk in range(n_blocks):
         e0 = blk * rows
@@ -60,25 +101,9 @@ def _dense_epilogue(acc, bias, p_acc, p_res, act, p_act, out):
             for j in range(n_out):
                 a[k] = np.int64(acc[e, j]) + bias[j]
                 k += 1
-        if signed:
-            for k in range(size):
-                a[k] = (a[k] << up) >> up
-        else:
-            for k in range(size):
-                a[k] = a[k] & mask
-        cast_into(a[:size], r[:size], acc_frac, p_res)
+        finish_into(a, a, r, size, p_acc, p_res, keep_res)
         dst = flat_out[e0 * n_out : e0 * n_out + size]
-        if act == ACT_NONE:
-            for k in range(size):
-                dst[k] = r[k]
-        else:
-            cast_into(r[:size], a[:size], res_frac, p_act)
-            if act == ACT_RELU:
-                for k in range(size):
-                    dst[k] = a[k] if r[k] > 0 else 0
-            else:
-                for k in range(size):
-                    dst[k] = a[k]
+        act_into(r, a, size, res_frac, act, p_act, keep_act, dst)
 
 
 def _nogil(fn: Callable[..., Any], name: str) -> Callable[..., Any]:

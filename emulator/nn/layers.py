@@ -63,6 +63,19 @@ def quantize_weights(values: Any, t: Any) -> np.ndarray:
     return _tables.quantize_doubles(parsed, t).reshape(data.shape)
 
 
+def cast_keeps(src: FixedType, dst: FixedType, positive_only: bool = False) -> bool:
+    """Casting any raw of ``src`` (only its positive raws with ``positive_only``,
+    what a ReLU casts) into ``dst`` leaves it unchanged: same fraction bits and
+    the range inside what ``dst`` holds (a signed AP_SAT_SYM type never holds its
+    most negative raw). Kernels skip such casts."""
+    if src.frac != dst.frac or src.max_raw > dst.max_raw:
+        return False
+    lowest = dst.min_raw
+    if dst.signed and dst.overflow is Overflow.SAT_SYM and dst.width > 1:
+        lowest = -dst.max_raw
+    return positive_only or src.min_raw >= lowest
+
+
 def _pick(kernel: tuple[Any, Any], parallel: bool) -> Any:
     return kernel[1] if parallel else kernel[0]
 
@@ -169,16 +182,7 @@ class Dense(Layer):
                 f"layer {self.name!r}: product of {x_type} and {self.weight_type} is wider "
                 "than the 63 bits the int64 kernels hold"
             )
-        s = x_type.frac + self.weight_type.frac - acc.frac
-        lo_x, hi_x = x_type.min_raw, x_type.max_raw
-        x_max = float(max(abs(lo_x), abs(hi_x)))
-        w_abs = np.abs(self.weight).astype(np.float64)
-        products = x_max * w_abs * 2.0 ** (-s)
-        bound = np.abs(self._bias_acc) + (products + 1).sum(axis=0)
-        wraps = acc.overflow is Overflow.WRAP
-        if not wraps and acc.signed:
-            # |every partial sum| < 2**(W-1) - 1: no saturation can happen
-            wraps = bool(np.all(bound < acc.max_raw))
+        s, x_max, w_abs, bound, wraps = self._ring_facts(x_type)
         mode = 0
         if wraps and s <= 62:
             truncating = s <= 0 or acc.rounding is Rounding.TRN
@@ -192,6 +196,46 @@ class Dense(Layer):
                 mode = 3
         self._plan[x_type] = mode
         return mode
+
+    def _ring_facts(self, x_type: FixedType) -> tuple[int, float, np.ndarray, np.ndarray, bool]:
+        """(s, max |x raw|, |weights|, bounds, wraps) for inputs of ``x_type``: the
+        product drops ``s`` fraction bits into the accumulator, ``bounds`` bound
+        |every partial sum| per output, and ``wraps`` says the accumulator is ring
+        arithmetic (it wraps, or provably never saturates)."""
+        acc = self.accum_type
+        s = x_type.frac + self.weight_type.frac - acc.frac
+        x_max = float(max(abs(x_type.min_raw), abs(x_type.max_raw)))
+        w_abs = np.abs(self.weight).astype(np.float64)
+        products = x_max * w_abs * 2.0 ** (-s)
+        bound = np.abs(self._bias_acc) + (products + 1).sum(axis=0)
+        wraps = acc.overflow is Overflow.WRAP
+        if not wraps and acc.signed:
+            # |every partial sum| < 2**(W-1) - 1: no saturation can happen
+            wraps = bool(np.all(bound < acc.max_raw))
+        return s, x_max, w_abs, bound, wraps
+
+    def ring_weights(self, x_type: FixedType) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """(int32 weights (n_in, n_out), int32 accumulator-typed bias, s) when the
+        layer is exact as int32 ring arithmetic for inputs of ``x_type``
+        (``_kernels_ring``), else None. Exact when the accumulator has at most 32
+        bits and is a ring (``_ring_facts``), products are truncated or exact
+        (|s| <= 31), raws of x and w are int32 values, and every product is
+        exact modulo 2**(W + s) in 32 bits: |x| * |w| < 2**31, or s + W <= 32."""
+        acc = self.accum_type
+        s, x_max, w_abs, _, wraps = self._ring_facts(x_type)
+        w_max = float(w_abs.max(initial=0))
+        fits_int32 = x_max < 2.0**31 and x_type.max_raw < 2**31 and w_max < 2.0**31
+        if not (
+            wraps
+            and acc.width <= 32
+            and -31 <= s <= 31
+            and (s <= 0 or acc.rounding is Rounding.TRN)
+            and fits_int32
+            and (s <= 0 or s + acc.width <= 32 or x_max * w_max < 2.0**31)
+        ):
+            return None
+        # int64 -> int32 keeps the raws (|w| < 2**31) and the bias modulo 2**32
+        return self.weight.astype(np.int32), self._bias_acc.astype(np.int32), s
 
     def gemm_weights(self, x_type: FixedType) -> np.ndarray | None:
         """float64 weights (n_in, n_out) scaled to the accumulator's LSB when the
@@ -207,12 +251,21 @@ class Dense(Layer):
         """Arguments of ``_kernels_gemm.dense_epilogue`` between ``acc`` and ``out``:
         bias, accumulator wrap, result cast, then ``act`` (a linear or relu
         Activation reading this layer) fused in."""
-        code, p_act = _kernels_gemm.ACT_NONE, params(self.result_type)
+        code, p_act, keep_act = _kernels_gemm.ACT_NONE, params(self.result_type), True
         if act is not None:
             relu = act.activation == "relu"
             code = _kernels_gemm.ACT_RELU if relu else _kernels_gemm.ACT_LINEAR
             p_act = params(act.result_type)
-        return (self._bias_acc, params(self.accum_type), params(self.result_type), code, p_act)
+            keep_act = cast_keeps(self.result_type, act.result_type, relu)
+        return (
+            self._bias_acc,
+            params(self.accum_type),
+            params(self.result_type),
+            cast_keeps(self.accum_type, self.result_type),
+            code,
+            p_act,
+            keep_act,
+        )
 
     def _matmul(self, x: Raw, x_type: FixedType, parallel: bool) -> Raw:
         out = np.empty((x.shape[0], self.weight.shape[1]), dtype=np.int64)
