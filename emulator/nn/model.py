@@ -4,9 +4,12 @@
 ``hls_model.predict(x)`` of the compiled hls4ml project it came from;
 ``predict_raw`` returns the raw integers and their types; ``trace`` gives every
 layer's output. Events stream through in chunks, so memory stays bounded.
-A model that is a plain chain of exact Dense layers (with linear/ReLU
-activations) runs fused, one float64 BLAS product per layer (``_chain``), unless
-an explicit ``chunk`` asks for the layer-by-layer route; both give the same bits.
+A model that is a plain chain of Dense layers (with BatchNorm, linear/ReLU
+activations and a final softmax) runs fused when every layer proves exact on one
+engine (``_chain``: int32 ring arithmetic for accumulators of at most 32 bits with
+truncated products, hls4ml's default configuration among them, or one float64
+BLAS product per layer), unless an explicit ``chunk`` asks for the layer-by-layer
+route; both give the same bits.
 ``save``/``load`` keep everything in one ``.npz`` (arrays plus a JSON header), so
 replay needs neither hls4ml nor a compiler.
 """
@@ -102,7 +105,7 @@ class Model:
         return check_raw_input(raw, inp)
 
     def _fused(self) -> DenseChain | None:
-        """The fused GEMM path when the whole model is an exact Dense/ReLU chain."""
+        """The fused engine when the whole model is an exact Dense chain, else None."""
         if self._chain is False:
             self._chain = DenseChain.build(self.layers, self._sources, self.outputs)
         assert self._chain is not True
@@ -149,7 +152,7 @@ class Model:
     ) -> list[np.ndarray]:
         """Stream events through in chunks, filling one preallocated array per output
         (raw int64, or float64 converted chunk by chunk). A plain chain of exact
-        Dense layers takes the fused GEMM path (``_chain``) unless ``chunk`` is given."""
+        Dense layers takes a fused engine (``_chain``) unless ``chunk`` is given."""
         arr = self._as_raw_input(x) if input_is_raw else self._as_input(x)
         n = arr.shape[0]
         types = self.output_types

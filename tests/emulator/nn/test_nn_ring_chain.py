@@ -313,15 +313,24 @@ def _built(modes: tuple[str, str], bn: bool, softmax: bool, acc: str) -> Model:
     return Model(layers)
 
 
-@pytest.mark.parametrize(("bn", "softmax"), [(False, False), (True, True)])
-@pytest.mark.parametrize("acc", ["ap_fixed<16,6>", "ap_fixed<32,10>", "ap_ufixed<24,8>"])
-def test_ring_engine_equals_layer_by_layer(bn: bool, softmax: bool, acc: str) -> None:
+@pytest.mark.parametrize(
+    ("acc", "bn", "softmax", "engine"),
+    [
+        ("ap_fixed<16,6>", False, False, "ring"),
+        ("ap_fixed<16,6>", True, True, "ring"),
+        ("ap_fixed<32,10>", False, True, "ring"),
+        ("ap_fixed<32,10>", True, False, "ring"),
+        ("ap_ufixed<24,8>", True, True, "ring"),
+        ("ap_fixed<44,20>", False, True, "gemm"),  # exact products, > 32 bits
+    ],
+)
+def test_fused_engine_equals_layer_by_layer(acc: str, bn: bool, softmax: bool, engine: str) -> None:
     """Every rounding/overflow pair of the result types, with and without
-    BatchNorm and softmax: the ring engine and the layer kernels agree."""
+    BatchNorm and softmax: the fused engines and the layer kernels agree."""
     rng = np.random.default_rng(5)
     x = rng.uniform(-40.0, 40.0, (3001, 11))
     for modes in itertools.product(["TRN", "RND", "RND_CONV", "TRN_ZERO"], OVERFLOW):
         model = _built(modes, bn, softmax, acc)
-        assert _engine(model) == "ring", f"{modes}: {model}"
+        assert _engine(model) == engine, f"{modes}: {model}"
         raw, _ = model.predict_raw(x)  # type: ignore[misc]
         np.testing.assert_array_equal(raw, model.predict_raw(x, chunk=777)[0])  # type: ignore[index]
