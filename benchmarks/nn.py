@@ -16,12 +16,20 @@ exact accumulator ap_fixed<44,28> (every product and sum representable), so the
 network da4ml traces (exact matmul, then the same result casts) is the same
 fixed-point function. Outputs of the bit-exact peers are compared bit for bit.
 
-Both networks take emulator.nn's fused path: each Dense layer is one float64 BLAS
-matrix product over a chunk of events (exact: every product and partial sum is an
-integer below 2**52) plus one numba pass for bias, casts and ReLU. "1 thread" runs
-BLAS single-threaded (threadpoolctl); "N threads" splits the events over numba's
-number of threads, each with single-threaded BLAS. Times include allocating the
-1 M-event output array.
+Every network takes one of emulator.nn's fused engines (printed after its name):
+the default configuration the int32 ``ring`` engine (products truncated into an
+accumulator of at most 32 bits: one numba kernel runs input, Dense, ReLU chain
+with events in int32 lanes, then the softmax kernel), the hand-picked ones the
+``gemm`` engine (each Dense layer one float64 BLAS matrix product over a chunk of
+events, exact: every product and partial sum is an integer below 2**52, plus one
+numba pass for bias, casts and ReLU). "1 thread" runs BLAS single-threaded
+(threadpoolctl); "N threads" splits the events over numba's number of threads,
+each with single-threaded BLAS. Times include allocating the 1 M-event output
+array.
+
+Columns: wall-clock medians, and CPU-time medians (``time.process_time``, all
+threads of the process). On a shared machine the CPU-time ratios of the
+single-thread rows are the reliable ones: wall time counts the waits for a core.
 
 Run: ``.venv/bin/python benchmarks/nn.py [--events 1000000] [--hls-events 20000]``.
 Prints one table per network: median seconds of ``--repeat`` runs, events/s, and
@@ -253,7 +261,9 @@ def bench(name: str, hls_model: Any, args: argparse.Namespace, with_da4ml: bool)
     da_rate = rows[3][1] / rows[3][2] if with_da4ml else float("nan")
     da_cpu_rate = rows[3][1] / CPU_SECONDS[3] if with_da4ml else float("nan")
     traced = f"  (da4ml trace took {trace_s:.1f} s)" if with_da4ml else ""
-    print(f"\n## {name}: {' -> '.join(map(str, sizes))}{traced}")
+    chain = model._fused()
+    engine = "layer by layer" if chain is None else f"{chain.engine} engine"
+    print(f"\n## {name}: {' -> '.join(map(str, sizes))}, {engine}{traced}")
     print(
         f"{'peer':40s} {'events':>9s} {'median s':>9s} {'events/s':>12s} {'x hls4ml':>9s} "
         f"{'x da4ml(1t)':>11s} {'ev/CPU-s':>12s} {'CPU x hls4ml':>12s} {'CPU x da4ml':>11s}"

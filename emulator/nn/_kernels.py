@@ -73,13 +73,15 @@ def _twice(
     numba's on-disk cache is keyed by the function's qualified name and signature,
     not by the ``parallel`` flag: the parallel twin is a copy of the function under
     its own name so that neither compiled version loads in place of the other.
+    The serial one releases the GIL, so fused chains running event ranges in
+    Python threads overlap in it (the softmax after a chain).
     """
     twin = types.FunctionType(
         fn.__code__, fn.__globals__, f"{fn.__name__}_parallel", fn.__defaults__, fn.__closure__
     )
     twin.__qualname__ = f"{fn.__qualname__}_parallel"
     return (
-        njit(cache=True, error_model="numpy", fastmath=fastmath)(fn),
+        njit(cache=True, error_model="numpy", fastmath=fastmath, nogil=True)(fn),
         njit(cache=True, error_model="numpy", parallel=True, fastmath=fastmath)(twin),
     )
 
