@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,37 +28,12 @@ from pathlib import Path
 
 from firmware._errors import FirmwareError
 from firmware._manifest import MANIFEST_NAME, FirmwareDir, ManifestError
+from streams import STAGING_PATTERN, remove_dead_staging
 
 __all__ = ["OWN_ENTRIES", "earlier_build", "staged_build"]
 
 #: top-level names a firmware build writes (manifest, resources, Verilog/VHDL, HLS projects)
 OWN_ENTRIES = (MANIFEST_NAME, "resources.json", "rtl", "hls")
-_STAGING = re.compile(r"^\.(?P<name>.+)\.(?:partial|old)-(?P<pid>\d+)-[^/]*$")
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a reused id counts as alive: its files are kept)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_dead_staging(parent: Path, name: str) -> None:
-    """Remove ``.NAME.partial-PID-…`` directories of builds whose process is gone."""
-    if not parent.is_dir():
-        return
-    for entry in parent.iterdir():
-        match = _STAGING.match(entry.name)
-        if match is None or match["name"] != name or not entry.is_dir() or entry.is_symlink():
-            continue
-        if not _pid_alive(int(match["pid"])):
-            shutil.rmtree(entry, ignore_errors=True)
 
 
 def earlier_build(target: Path) -> FirmwareDir | None:
@@ -74,7 +48,7 @@ def earlier_build(target: Path) -> FirmwareDir | None:
 
 def _own_entries(target: Path, earlier: FirmwareDir | None) -> list[str]:
     """The entries of ``target`` the build may replace; refuse what it must not touch."""
-    present = {entry.name for entry in target.iterdir() if not _STAGING.match(entry.name)}
+    present = {entry.name for entry in target.iterdir() if not STAGING_PATTERN.match(entry.name)}
     if earlier is None:
         clash = sorted(present & set(OWN_ENTRIES))
         if clash:
@@ -109,7 +83,7 @@ def _check_target(target: Path, force: bool) -> list[str]:
     foreign = sorted(
         entry.name
         for entry in target.iterdir()
-        if entry.name not in own and not _STAGING.match(entry.name)
+        if entry.name not in own and not STAGING_PATTERN.match(entry.name)
     )
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (
@@ -153,7 +127,7 @@ def staged_build(target: Path, *, force: bool = False) -> Iterator[Path]:
     staging directory (and parents created for it) are removed.
     """
     target = Path(target).absolute()
-    _remove_dead_staging(target.parent, target.name)
+    remove_dead_staging(target.parent, target.name)
     _check_target(target, force)
     created: list[Path] = []
     parent = target.parent

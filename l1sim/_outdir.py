@@ -18,56 +18,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from l1sim._errors import UserError
-from streams import atomic_output
+from streams import STAGING_PATTERN, atomic_output, remove_dead_staging
 
 #: the ledger of the files l1sim wrote into an output directory
 LEDGER_NAME = ".l1sim-output.json"
 #: names an l1sim output directory written before ledgers existed may hold
 _LEGACY_OUTPUTS = frozenset({"summary.json", "decisions.parquet", "report.html"})
-_STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?:partial|old)-(?P<pid>\d+)-[^/]*$")
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (a reused id counts as alive: keep its files)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_dead_staging(directory: Path, name: str | None = None) -> list[Path]:
-    """Remove staging directories in ``directory`` whose writing process is gone.
-
-    Only entries named as l1sim names its staging directories
-    (``.NAME.partial-PID-…`` / ``.NAME.old-PID-…``, optionally for one ``name``)
-    are considered, and only when no process ``PID`` exists. Returns what was removed.
-    """
-    removed: list[Path] = []
-    if not directory.is_dir():
-        return removed
-    for entry in directory.iterdir():
-        match = _STAGING_PATTERN.match(entry.name)
-        if match is None or not entry.is_dir() or entry.is_symlink():
-            continue
-        if name is not None and match["name"] != name:
-            continue
-        if _pid_alive(int(match["pid"])):
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
 
 
 def read_ledger(directory: Path) -> frozenset[str] | None:
@@ -106,7 +68,7 @@ def _foreign_files(directory: Path) -> list[str]:
     return sorted(
         entry.name
         for entry in directory.iterdir()
-        if entry.name not in owned and not _STAGING_PATTERN.match(entry.name)
+        if entry.name not in owned and not STAGING_PATTERN.match(entry.name)
     )
 
 

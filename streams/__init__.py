@@ -20,7 +20,7 @@ package imports nothing from the rest of l1sim.
 from __future__ import annotations
 
 from . import patterns, pileup, slots, synthetic, timeline
-from ._atomic import atomic_output
+from ._atomic import STAGING_PATTERN, atomic_output, remove_dead_staging
 from ._batch import (
     CHARGE_UNKNOWN,
     COLLECTIONS,
@@ -41,6 +41,7 @@ __all__ = [
     "COLLECTIONS",
     "FORMATS",
     "ISOLATION_UNKNOWN",
+    "STAGING_PATTERN",
     "EventBatch",
     "EventSource",
     "Objects",
@@ -54,6 +55,7 @@ __all__ = [
     "patterns",
     "pileup",
     "rechunk",
+    "remove_dead_staging",
     "slots",
     "split_format",
     "synthetic",

@@ -3,12 +3,20 @@
 A reader never sees a half-written file: the data goes to a uniquely named
 temporary file beside the target, which replaces the target only when the
 writing code finished without an exception; otherwise it is removed.
+
+Whole output directories (l1sim's run outputs, firmware builds) are staged in
+hidden directories named ``.NAME.partial-PID-…`` (and ``.NAME.old-PID-…`` while
+replacing): :data:`STAGING_PATTERN` recognises them and
+:func:`remove_dead_staging` removes those whose process no longer exists (a run
+killed with SIGKILL or by the out-of-memory killer cannot clean up itself).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,3 +45,43 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise OSError(exc.errno, f"cannot write ({reason})", str(target)) from exc
     finally:
         temporary.unlink(missing_ok=True)
+
+
+#: names of staging directories: ``.NAME.partial-PID-…`` or ``.NAME.old-PID-…``
+STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?:partial|old)-(?P<pid>\d+)-[^/]*$")
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a reused id counts as alive: keep its files)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_staging(directory: Path, name: str | None = None) -> list[Path]:
+    """Remove staging directories in ``directory`` whose writing process is gone.
+
+    Only entries matching :data:`STAGING_PATTERN` (optionally for one ``name``) are
+    considered, never symlinks, and only when no process ``PID`` exists. Returns what
+    was removed.
+    """
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for entry in directory.iterdir():
+        match = STAGING_PATTERN.match(entry.name)
+        if match is None or not entry.is_dir() or entry.is_symlink():
+            continue
+        if name is not None and match["name"] != name:
+            continue
+        if _pid_alive(int(match["pid"])):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
