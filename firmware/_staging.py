@@ -28,7 +28,7 @@ from pathlib import Path
 
 from firmware._errors import FirmwareError
 from firmware._manifest import MANIFEST_NAME, FirmwareDir, ManifestError
-from streams import STAGING_PATTERN, remove_dead_staging
+from streams import STAGING_PATTERN, move_entries_into, remove_dead_staging
 
 __all__ = ["OWN_ENTRIES", "earlier_build", "staged_build"]
 
@@ -96,29 +96,6 @@ def _check_target(target: Path, force: bool) -> list[str]:
     return own
 
 
-def _move_into(staging: Path, target: Path, old: list[str]) -> None:
-    """Replace ``old`` entries of ``target`` by the staged ones; put them back on failure."""
-    new = sorted(entry.name for entry in staging.iterdir())
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target))
-    moved: list[str] = []
-    try:
-        for name in old:
-            (target / name).rename(retired / name)
-        for name in new:
-            (staging / name).rename(target / name)
-            moved.append(name)
-    except BaseException:
-        for name in moved:
-            with contextlib.suppress(OSError):
-                (target / name).rename(staging / name)
-        for name in old:
-            with contextlib.suppress(OSError):
-                (retired / name).rename(target / name)
-        raise
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
-
-
 @contextlib.contextmanager
 def staged_build(target: Path, *, force: bool = False) -> Iterator[Path]:
     """A fresh staging directory whose entries become ``target``'s when the block succeeds.
@@ -146,7 +123,7 @@ def staged_build(target: Path, *, force: bool = False) -> Iterator[Path]:
         yield staging
         old = _check_target(target, force)  # the directory may have changed meanwhile
         if target.exists():
-            _move_into(staging, target, old)
+            move_entries_into(staging, target, old)
         else:
             staging.rename(target)
     finally:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from l1sim._errors import UserError
-from streams import STAGING_PATTERN, atomic_output, remove_dead_staging
+from streams import STAGING_PATTERN, atomic_output, move_entries_into, remove_dead_staging
 
 #: the ledger of the files l1sim wrote into an output directory
 LEDGER_NAME = ".l1sim-output.json"
@@ -112,31 +112,13 @@ def _make_staging(parent: Path, name: str, kind: str) -> Path:
 def _move_into(staging: Path, target: Path) -> None:
     """Move every entry of ``staging`` into ``target``, replacing l1sim's own older files.
 
-    Older own files are first moved aside into a hidden directory inside ``target``;
-    if moving the new ones in fails, they are put back. The ledger ends up listing
-    the union of the kept own files and the new ones.
+    :func:`streams.move_entries_into` moves the older own files aside, the new ones in,
+    and puts everything back if a step (the ledger included) fails; the ledger then
+    lists the new files.
     """
-    new = sorted(entry.name for entry in staging.iterdir())
-    old = sorted(owned_files(target))
-    retired = _make_staging(target, target.name, "old")
-    moved_in: list[str] = []
-    try:
-        for name in old:
-            (target / name).rename(retired / name)
-        for name in new:
-            (staging / name).rename(target / name)
-            moved_in.append(name)
-        _write_ledger(target, new)
-    except BaseException:
-        for name in moved_in:
-            with contextlib.suppress(OSError):
-                (target / name).rename(staging / name)
-        for name in old:
-            with contextlib.suppress(OSError):
-                (retired / name).rename(target / name)
-        raise
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
+    move_entries_into(
+        staging, target, owned_files(target), finish=lambda new: _write_ledger(target, new)
+    )
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ package imports nothing from the rest of l1sim.
 from __future__ import annotations
 
 from . import patterns, pileup, slots, synthetic, timeline
-from ._atomic import STAGING_PATTERN, atomic_output, remove_dead_staging
+from ._atomic import STAGING_PATTERN, atomic_output, move_entries_into, remove_dead_staging
 from ._batch import (
     CHARGE_UNKNOWN,
     COLLECTIONS,
@@ -51,6 +51,7 @@ __all__ = [
     "atomic_output",
     "chain",
     "concat_batches",
+    "move_entries_into",
     "open",
     "patterns",
     "pileup",

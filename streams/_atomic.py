@@ -13,11 +13,13 @@ killed with SIGKILL or by the out-of-memory killer cannot clean up itself).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,3 +87,42 @@ def remove_dead_staging(directory: Path, name: str | None = None) -> list[Path]:
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
+
+
+def move_entries_into(
+    staging: Path,
+    target: Path,
+    old: Iterable[str],
+    *,
+    finish: Callable[[list[str]], None] | None = None,
+) -> None:
+    """Replace the ``old`` entries of ``target`` by every entry of ``staging``, or nothing.
+
+    The old entries are first moved aside into a hidden ``.NAME.old-PID-…`` directory
+    inside ``target``; then the staged entries are moved in and ``finish`` (given the
+    new names) runs. If any step fails, the new entries go back to ``staging`` and the
+    old ones back into ``target``. Entries of ``target`` not named in ``old`` are never
+    touched. The moved-aside directory is removed at the end, success or not.
+    """
+    new = sorted(entry.name for entry in staging.iterdir())
+    old = sorted(old)
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target))
+    moved: list[str] = []
+    try:
+        for name in old:
+            (target / name).rename(retired / name)
+        for name in new:
+            (staging / name).rename(target / name)
+            moved.append(name)
+        if finish is not None:
+            finish(new)
+    except BaseException:
+        for name in moved:
+            with contextlib.suppress(OSError):
+                (target / name).rename(staging / name)
+        for name in old:
+            with contextlib.suppress(OSError):
+                (retired / name).rename(target / name)
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
