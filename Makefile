@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.l1sim-installed
-APT_PACKAGES := iverilog yosys
+APT_PACKAGES := iverilog yosys ghdl
 DEMO_OUT ?= demo-output
 PYTEST_ARGS ?=
 
