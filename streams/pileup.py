@@ -2,7 +2,8 @@
 
 Merging happens at object level, as L1 sees it: per collection the union of the hard
 scatter's objects and those of its pile-up events, sorted by pT and truncated to the
-slot counts (``max_objects``); MET is the vector sum. ``true_interactions`` records
+slot counts (``max_objects``), each object keeping all its fields (quality, charge,
+isolation); MET is the vector sum. ``true_interactions`` records
 the number of interactions (pile-up + 1 for the hard scatter when the BX has one).
 
 Minimum-bias events are drawn with replacement from a pool of up to ``pool_size``
@@ -159,6 +160,10 @@ class _Pool:
     eta: NDArray[np.float32]
     phi: NDArray[np.float32]
     quality: NDArray[np.int32]
+    charge: NDArray[np.int8]
+    isolation: NDArray[np.int32]
+    #: per object -(position + 1): the payload the merge kernel carries for pool objects
+    payload: NDArray[np.int32]
     #: bit c set when the event has objects of collection c
     mask: NDArray[np.uint32]
     met_px: NDArray[np.float64]
@@ -168,24 +173,31 @@ class _Pool:
         return int(self.mask.shape[0])
 
 
-def _stack(
-    collections: list[Objects],
-) -> tuple[
-    NDArray[np.int64],
-    NDArray[np.float32],
-    NDArray[np.float32],
-    NDArray[np.float32],
-    NDArray[np.int32],
-]:
-    """Several jagged collections of the same records as (C, n + 1) offsets and flat arrays."""
+@dataclass(frozen=True)
+class _Stacked:
+    """Several jagged collections of the same records: (C, n + 1) offsets, flat arrays."""
+
+    offsets: NDArray[np.int64]
+    pt: NDArray[np.float32]
+    eta: NDArray[np.float32]
+    phi: NDArray[np.float32]
+    quality: NDArray[np.int32]
+    charge: NDArray[np.int8]
+    isolation: NDArray[np.int32]
+
+
+def _stack(collections: list[Objects]) -> _Stacked:
+    """Several jagged collections of the same records stacked into one set of flat arrays."""
     bases = np.cumsum([0] + [int(c.offsets[-1]) for c in collections[:-1]])
     offsets = np.stack([c.offsets + b for c, b in zip(collections, bases, strict=True)])
-    return (
+    return _Stacked(
         offsets,
         np.concatenate([c.pt for c in collections]),
         np.concatenate([c.eta for c in collections]),
         np.concatenate([c.phi for c in collections]),
         np.concatenate([c.quality for c in collections]),
+        np.concatenate([c.charge for c in collections]).astype(np.int8),
+        np.concatenate([c.isolation for c in collections]).astype(np.int32),
     )
 
 
@@ -202,7 +214,9 @@ def _load_pool(source: Iterable[EventBatch], pool_size: int, names: list[str]) -
     pool = concat_batches(parts)
     names = [n for n in names if n in pool.objects]
     colls = [pool.objects[n] for n in names] or [Objects.empty(len(pool))]
-    offsets, pt, eta, phi, quality = _stack(colls)
+    stacked = _stack(colls)
+    if stacked.pt.shape[0] >= np.iinfo(np.int32).max:
+        raise StreamError("pile-up overlay: the minimum-bias pool holds too many objects")
     mask = np.zeros(len(pool), np.uint32)
     for c, coll in enumerate(colls):
         mask |= (coll.counts() > 0).astype(np.uint32) << np.uint32(c)
@@ -210,11 +224,14 @@ def _load_pool(source: Iterable[EventBatch], pool_size: int, names: list[str]) -
     met_phi = pool.met_phi.astype(np.float64)
     return _Pool(
         tuple(names),
-        offsets,
-        pt,
-        eta,
-        phi,
-        quality,
+        stacked.offsets,
+        stacked.pt,
+        stacked.eta,
+        stacked.phi,
+        stacked.quality,
+        stacked.charge,
+        stacked.isolation,
+        -(np.arange(stacked.pt.shape[0], dtype=np.int32) + 1),
         mask,
         met_pt * np.cos(met_phi),
         met_pt * np.sin(met_phi),
@@ -286,16 +303,26 @@ def _overlay_batch(
     flat_caps = np.cumsum(caps.ravel())
     cap_offsets[:, 1:] = flat_caps.reshape(len(names), n)
     cap_offsets[1:, 0] = flat_caps.reshape(len(names), n)[:-1, -1]
-    pt, eta, phi, q, counts, met_pt, met_phi = overlay_records(
-        _stack(hard),
+    # the kernel carries one int32 per object: the object's origin (hard position >= 0,
+    # pool -(position + 1)), from which every other field is gathered afterwards
+    stacked = _stack(hard)
+    if stacked.pt.shape[0] >= np.iinfo(np.int32).max:
+        raise StreamError("pile-up overlay: a batch holds too many objects; use smaller chunks")
+    hard_payload = np.arange(stacked.pt.shape[0], dtype=np.int32)
+    pt, eta, phi, origin, counts, met_pt, met_phi = overlay_records(
+        (stacked.offsets, stacked.pt, stacked.eta, stacked.phi, hard_payload),
         (batch.met_pt, batch.met_phi),
-        (pool.offsets, pool.pt, pool.eta, pool.phi, pool.quality),
+        (pool.offsets, pool.pt, pool.eta, pool.phi, pool.payload),
         (pool.mask, pool.met_px, pool.met_py),
         pu_offsets,
         pu_events,
         cap_offsets,
         target,
     )
+    # the fields the kernel does not move, indexed by position in (hard, then pool) objects
+    quality = np.concatenate([stacked.quality, pool.quality]).astype(np.int32)
+    charge = np.concatenate([stacked.charge, pool.charge]).astype(np.int8)
+    isolation = np.concatenate([stacked.isolation, pool.isolation]).astype(np.int32)
     objects = dict(batch.objects)
     for c, name in enumerate(names):
         kept = counts[c]
@@ -303,7 +330,17 @@ def _overlay_batch(
         np.cumsum(kept, out=offsets[1:])
         starts = np.repeat(cap_offsets[c, :-1] - offsets[:-1], kept)
         where = starts + np.arange(int(offsets[-1]))
-        objects[name] = Objects(offsets, pt[where], eta[where], phi[where], q[where])
+        source = origin[where].astype(np.int64)
+        index = np.where(source >= 0, source, stacked.pt.shape[0] - source - 1)
+        objects[name] = Objects(
+            offsets,
+            pt[where],
+            eta[where],
+            phi[where],
+            quality[index],
+            charge[index],
+            isolation[index],
+        )
     true_int = batch.true_interactions.copy()
     true_int[target] = (n_pu[target] + batch.has_event[target]).astype(np.float32)
     return EventBatch(

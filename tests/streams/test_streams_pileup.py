@@ -179,3 +179,48 @@ def test_custom_slot_counts_including_zero() -> None:
     assert (out.objects["egamma"].counts()[hs] == 0).all()
     with pytest.raises(ValueError, match="1 to 32 collections"):
         list(overlay(_placed(10), synthetic.generate("minbias", 10), max_objects={}))
+
+
+def test_overlay_keeps_charge_isolation_and_quality_of_every_object() -> None:
+    """Hand-made events: each merged object keeps the fields of the object it came from.
+
+    pT values are distinct, so every output object names its origin: hard muons
+    (25, 12 GeV) with charges +1/-1 and isolation words 3/0; the pool event's muons
+    (20, 4 GeV) with charges -1/+1 and isolation 1/2; its e/gamma without charge or
+    isolation (the unknown defaults must survive, so cuts on them still fail loudly).
+    """
+    hard_mu = Objects.from_counts(
+        [2, 0], [25.0, 12.0], [0.1, 0.2], [0.3, 0.4], [15, 12], charge=[1, -1], isolation=[3, 0]
+    )
+    hard = EventBatch.from_events([1, 2], [0.0, 0.0], [0.0, 0.0], {"muon": hard_mu})
+    pool_mu = Objects.from_counts(
+        [2], [20.0, 4.0], [1.0, 1.1], [1.2, 1.3], [8, 4], charge=[-1, 1], isolation=[1, 2]
+    )
+    pool_eg = Objects.from_counts([1], [7.0], [0.5], [0.6], [1])
+    pool = [EventBatch.from_events([99], [0.0], [0.0], {"muon": pool_mu, "egamma": pool_eg})]
+    placed = streams.concat_batches(list(place([hard])))
+    limits = {"muon": 8, "egamma": 4}
+    out = streams.concat_batches(list(overlay([placed], pool, mu=1.0, seed=4, max_objects=limits)))
+    expected = {  # pT -> (quality, charge, isolation)
+        25.0: (15, 1, 3),
+        12.0: (12, -1, 0),
+        20.0: (8, -1, 1),
+        4.0: (4, 1, 2),
+        7.0: (1, streams.CHARGE_UNKNOWN, streams.ISOLATION_UNKNOWN),
+    }
+    seen = set()
+    for name in ("muon", "egamma"):
+        objects = out.objects[name]
+        assert objects.pt.shape[0] > 2  # pile-up was merged in
+        for pt, quality, charge, isolation in zip(
+            objects.pt, objects.quality, objects.charge, objects.isolation, strict=True
+        ):
+            assert (int(quality), int(charge), int(isolation)) == expected[float(pt)]
+            seen.add(float(pt))
+    assert seen == set(expected)
+    # the hard scatter's own record (first colliding BX with an event) keeps its muons first
+    first = int(np.flatnonzero(out.has_event)[0])
+    muons = out.objects["muon"]
+    lo = int(muons.offsets[first])
+    assert muons.pt[lo] == 25.0
+    assert (muons.charge[lo], muons.isolation[lo]) == (1, 3)
