@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,6 +30,8 @@ from ._errors import StreamError
 from ._kernels import overlay_records
 from .slots import ADC2021
 from .timeline import BX_PER_ORBIT, REVOLUTION_HZ
+
+T = TypeVar("T", bound=np.generic)
 
 __all__ = [
     "DEFAULT_MAX_OBJECTS",
@@ -269,6 +272,20 @@ def overlay(
         yield _overlay_batch(batch, pool, mu, rng, limits)
 
 
+def _gather(
+    origin: NDArray[np.int32], hard_values: NDArray[T], pool_values: NDArray[T]
+) -> NDArray[T]:
+    """A field of each merged object, taken from the object it came from.
+
+    ``origin``: the hard scatter's object position (>= 0) or -(pool position + 1).
+    """
+    from_hard = origin >= 0
+    values = np.empty(origin.shape[0], hard_values.dtype)
+    values[from_hard] = hard_values[origin[from_hard]]
+    values[~from_hard] = pool_values[-origin[~from_hard] - 1]
+    return values
+
+
 def _overlay_batch(
     batch: EventBatch,
     pool: _Pool,
@@ -319,10 +336,6 @@ def _overlay_batch(
         cap_offsets,
         target,
     )
-    # the fields the kernel does not move, indexed by position in (hard, then pool) objects
-    quality = np.concatenate([stacked.quality, pool.quality]).astype(np.int32)
-    charge = np.concatenate([stacked.charge, pool.charge]).astype(np.int8)
-    isolation = np.concatenate([stacked.isolation, pool.isolation]).astype(np.int32)
     objects = dict(batch.objects)
     for c, name in enumerate(names):
         kept = counts[c]
@@ -330,16 +343,15 @@ def _overlay_batch(
         np.cumsum(kept, out=offsets[1:])
         starts = np.repeat(cap_offsets[c, :-1] - offsets[:-1], kept)
         where = starts + np.arange(int(offsets[-1]))
-        source = origin[where].astype(np.int64)
-        index = np.where(source >= 0, source, stacked.pt.shape[0] - source - 1)
+        origin_of = origin[where]
         objects[name] = Objects(
             offsets,
             pt[where],
             eta[where],
             phi[where],
-            quality[index],
-            charge[index],
-            isolation[index],
+            _gather(origin_of, stacked.quality, pool.quality),
+            _gather(origin_of, stacked.charge, pool.charge),
+            _gather(origin_of, stacked.isolation, pool.isolation),
         )
     true_int = batch.true_interactions.copy()
     true_int[target] = (n_pu[target] + batch.has_event[target]).astype(np.float32)
