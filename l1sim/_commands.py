@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import streams
+from emulator.analysis import CL_68
 from emulator.replay import MANIFEST_NAME
 from l1sim import _pipeline, _rates_text
 from l1sim._errors import UserError
@@ -145,14 +146,15 @@ def _execute(
     return 0
 
 
-def rates(source: Path, *, seeds: Sequence[str], target_rates: Sequence[float]) -> int:
-    """Print seed rates from a run's decisions, and thresholds for target rates."""
+def _decisions_of(source: Path) -> tuple[Path, int | None, bool | None]:
+    """The decisions file (or dataset) of ``source``, and its run's colliding bunches and
+    minimum-bias flag (from the summary.json beside it; None without one).
+    """
     source = Path(source)
     dataset = source.is_dir() and (source / MANIFEST_NAME).is_file()  # a partitioned dataset
     path = source / DECISIONS_NAME if source.is_dir() and not dataset else source
     if not path.exists():
         raise UserError(f"{path}: no such file")
-    targets = list(target_rates) * len(seeds) if len(target_rates) == 1 else list(target_rates)
     summary_path = path.parent / SUMMARY_NAME
     n_colliding = None
     minimum_bias = None
@@ -160,6 +162,28 @@ def rates(source: Path, *, seeds: Sequence[str], target_rates: Sequence[float]) 
         run_summary = read_summary(summary_path)
         n_colliding = run_summary.get("normalisation", {}).get("colliding_bunches")
         minimum_bias = run_summary.get("inputs", {}).get("minimum_bias")
+    return path, n_colliding, minimum_bias
+
+
+def rates_table(
+    source: Path, *, order: str | list[str], cl: float | None, table_format: str
+) -> int:
+    """Print the menu rate table of a run's decisions (``l1sim rates --table``)."""
+    path, n_colliding, minimum_bias = _decisions_of(source)
+    table = _rates_text.menu_table(
+        path,
+        order=order,
+        cl=CL_68 if cl is None else cl,
+        n_colliding=n_colliding,
+    )
+    print(_rates_text.table_text(table, table_format=table_format, minimum_bias=minimum_bias))
+    return 0
+
+
+def rates(source: Path, *, seeds: Sequence[str], target_rates: Sequence[float]) -> int:
+    """Print seed rates from a run's decisions, and thresholds for target rates."""
+    path, n_colliding, minimum_bias = _decisions_of(source)
+    targets = list(target_rates) * len(seeds) if len(target_rates) == 1 else list(target_rates)
     print(
         _rates_text.rates_text(
             path,

@@ -1,17 +1,27 @@
 """``l1sim rates``: a plain-text rate table of a run's decisions, and thresholds for targets.
 
 Every number comes from :mod:`emulator.analysis` on the decisions Parquet file (or
-partitioned dataset), counted chunk by chunk.
+partitioned dataset), counted chunk by chunk. ``--table`` prints the menu tools'
+table (:func:`menu_table`): per seed the rate before and after prescale, the pure
+rate and the cumulative rate in a chosen order, as text, JSON or CSV. Its numbers
+are those of the plain table and of ``summary.json`` (the same counts through the
+same :func:`emulator.analysis.rate`); only the cumulative column needs a second
+pass over the decisions, because it depends on each BX's decisions in that order.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from emulator import analysis
+from emulator.analysis import DecisionCounts
 from emulator.replay import iter_decisions
 from l1sim._errors import UserError
 from l1sim._pipeline import unit_of
@@ -32,12 +42,7 @@ def rates_text(
     the rates; without it, the default scheme's 2760. ``minimum_bias`` False (from
     the run's summary) adds why the L1 accept rate and deadtime mean nothing here.
     """
-    try:  # counted chunk by chunk: the rows are never all in memory
-        decisions = analysis.count_decisions(iter_decisions(path))
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    if decisions is None:
-        raise UserError(f"{path}: the decisions file holds no BX")
+    decisions = _counts(path)
     metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
     for name in seeds:
         if name not in metas:
@@ -94,3 +99,131 @@ def _khz(rate: dict[str, Any]) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
     return f"{value / 1e3:.4g} ± {error / 1e3:.2g}"
+
+
+def _counts(path: Path) -> DecisionCounts:
+    """The counts of a decisions file, read chunk by chunk (never all rows in memory)."""
+    try:
+        decisions = analysis.count_decisions(iter_decisions(path))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if decisions is None:
+        raise UserError(f"{path}: the decisions file holds no BX")
+    return decisions
+
+
+#: table formats of ``l1sim rates --table``
+TABLE_FORMATS = ("text", "json", "csv")
+#: rate columns of the table, in print order
+COLUMNS = ("unprescaled", "prescaled", "pure", "cumulative")
+
+
+def menu_table(
+    path: Path,
+    *,
+    order: str | Sequence[str] = "menu",
+    cl: float = analysis.CL_68,
+    n_colliding: int | None = None,
+) -> dict[str, Any]:
+    """The menu rate table of a decisions file (see :func:`emulator.analysis.rate_table`).
+
+    Pass one counts (:func:`emulator.analysis.count_decisions`: the counts behind every
+    other rate of l1sim); pass two sums each chunk's cumulative counts in ``order``
+    (``menu``, ``rate`` or seed names, the others following in menu order).
+    """
+    decisions = _counts(path)
+    names = decisions.seed_names
+    metas = {meta["name"]: meta for meta in decisions.metadata.get("seeds", [])}
+    try:
+        indices = analysis.table_order(order, names, decisions.prescaled)
+    except ValueError as exc:
+        raise UserError(f"--order: {exc}") from exc
+    masked = analysis.masked_seeds(decisions)
+    cumulative = np.zeros(len(indices), np.int64)
+    try:
+        for batch in iter_decisions(path):
+            if batch.seed_names != names:
+                raise UserError(f"{path}: a chunk holds other seeds than the first")
+            cumulative += analysis.cumulative_counts(
+                batch.prescaled, masked, analysis.collision_mask(batch), indices
+            )
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    prescales = [_prescale(metas.get(name, {})) for name in names]
+    table = analysis.rate_table_from_counts(
+        names,
+        fired=decisions.fired,
+        prescaled=decisions.prescaled,
+        pure=decisions.pure,
+        cumulative=cumulative,
+        total=decisions.n_total,
+        masked=masked,
+        prescales=prescales,
+        n_bx=decisions.n_counted,
+        order=indices,
+        order_label=order if isinstance(order, str) else list(order),
+        n_colliding=DEFAULT_N_COLLIDING if n_colliding is None else n_colliding,
+        cl=cl,
+    )
+    table["menu"] = decisions.metadata.get("menu", "")
+    table["n_colliding"] = DEFAULT_N_COLLIDING if n_colliding is None else n_colliding
+    return table
+
+
+def _prescale(meta: dict[str, Any]) -> float:
+    """A seed's prescale from the decisions metadata (1 when the menu gives none)."""
+    value = meta.get("prescale")
+    return 1.0 if value is None else float(value)
+
+
+def table_text(
+    table: dict[str, Any], *, table_format: str = "text", minimum_bias: bool | None = None
+) -> str:
+    """The table of :func:`menu_table` as ``text`` (the menu tools' layout), ``json`` or ``csv``.
+
+    ``minimum_bias`` False (from the run's summary) adds, to the text, why these rates
+    are not trigger rates of collisions.
+    """
+    if table_format == "json":
+        return json.dumps(table, indent=1, allow_nan=True)
+    if table_format == "csv":
+        return _table_csv(table)
+    if table_format != "text":
+        raise UserError(f"table format {table_format!r}: one of {', '.join(TABLE_FORMATS)}")
+    head = (
+        f"{table.get('menu', '')}: {len(table['rows'])} seeds, rates over {table['n_bx']} "
+        f"counted BX ({table['n_colliding']} colliding bunches)"
+    )
+    lines = [head, analysis.format_rate_table(table)]
+    if minimum_bias is False:
+        lines.append(f"note: {analysis.NOT_MINIMUM_BIAS}")
+    return "\n".join(lines)
+
+
+def _table_csv(table: dict[str, Any]) -> str:
+    """One CSV row per seed: rates, standard errors and upper limits in Hz, and counts."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["position", "index", "name", "prescale", "masked"]
+    for column in COLUMNS:
+        header += [
+            f"{column}_rate_hz",
+            f"{column}_error_hz",
+            f"{column}_upper_limit_hz",
+            f"{column}_count",
+        ]
+    writer.writerow([*header, "n_bx", "cl"])
+    for row in table["rows"]:
+        cells: list[Any] = [row["position"], row["index"], row["name"], row["prescale"]]
+        cells.append(int(row["masked"]))
+        for column in COLUMNS:
+            entry = row[column]
+            limit = entry.get("upper_limit_hz")
+            cells += [
+                repr(entry["rate_hz"]),
+                repr(entry["rate_err_hz"]),
+                "" if limit is None else repr(limit),
+                entry["n_accepted"],
+            ]
+        writer.writerow([*cells, table["n_bx"], table["cl"]])
+    return buffer.getvalue().rstrip("\n")

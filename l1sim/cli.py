@@ -30,6 +30,7 @@ examples:
   l1sim run events.parquet --out my-run --pileup 60 --max-bx 500000
   l1sim run bkg.h5 --signal sig_A4l.h5 --menu my_menu.yaml --out my-run
   l1sim rates my-run --seed L1_SingleMu22 --target-rate 10000
+  l1sim rates my-run --table --order rate --cl 95
   l1sim report my-run
 """
 
@@ -265,6 +266,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HZ",
         help="target rate in Hz for the matching --seed (one value applies to all seeds)",
     )
+    rates.add_argument(
+        "--table",
+        action="store_true",
+        help="the menu table instead: per seed the rate before and after prescale, the "
+        "pure rate and the cumulative rate, with uncertainties (zero counts as upper limits)",
+    )
+    rates.add_argument(
+        "--order",
+        default=None,
+        metavar="menu|rate|S1,S2,...",
+        help="order of the cumulative column (implies --table): menu order (default), "
+        "highest rate after prescale first, or the seeds listed first (the rest in menu order)",
+    )
+    rates.add_argument(
+        "--cl",
+        type=int,
+        choices=(68, 95),
+        default=None,
+        help="confidence level in %% of the upper limits of zero counts (implies --table; "
+        "default 68)",
+    )
+    rates.add_argument(
+        "--table-format",
+        choices=("text", "json", "csv"),
+        default=None,
+        help="print the table as text (default), JSON or CSV (implies --table)",
+    )
 
     report = commands.add_parser(
         "report",
@@ -278,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     _cosim_cmd.add_parser(commands, [verbosity], _positive_int, _non_negative_float)
     _firmware_cmd.add_parser(commands, [verbosity, overwrite], _positive_float)
     return parser
+
+
+def _table_order(text: str | None) -> str | list[str]:
+    """``--order``: ``menu``, ``rate`` or comma-separated seed names."""
+    if text is None or text in ("menu", "rate"):
+        return text or "menu"
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UserError(f"--order {text!r}: give menu, rate or seed names separated by commas")
+    return names
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -322,6 +360,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         if args.target_rate and not args.seed:
             raise UserError("--target-rate needs at least one --seed")
+        table = args.table or any(x is not None for x in (args.order, args.cl, args.table_format))
+        if table:
+            if args.seed or args.target_rate:
+                raise UserError("--table prints every seed: it takes no --seed or --target-rate")
+            return _commands.rates_table(
+                args.source,
+                order=_table_order(args.order),
+                cl=0.95 if args.cl == 95 else None,
+                table_format=args.table_format or "text",
+            )
         return _commands.rates(args.source, seeds=args.seed, target_rates=args.target_rate)
     if args.command == "report":
         return _commands.report(args.directory)

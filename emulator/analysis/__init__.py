@@ -26,6 +26,8 @@
 
 from emulator.analysis._counts import ValueCounts
 from emulator.analysis._menu_table import (
+    CL_68,
+    CL_95,
     anomaly_gain,
     clopper_pearson,
     cumulative_counts,
@@ -95,6 +97,8 @@ from emulator.analysis._summary import (
 
 __all__ = [
     "BAD_FIT_PROBABILITY",
+    "CL_68",
+    "CL_95",
     "FAR_BEYOND_FACTOR",
     "L1A_LIMIT_HZ",
     "NOT_MINIMUM_BIAS",

@@ -360,13 +360,31 @@ def menu_rate_table(
     )
 
 
+def _fixed(value: float, decimals: int) -> str:
+    """``value`` rounded to ``decimals`` decimals (negative: tens, hundreds...), no exponent."""
+    return f"{round(value, decimals):.{max(0, decimals)}f}"
+
+
+def _decimals(value: float, digits: int) -> int:
+    """Decimals that show ``digits`` significant digits of ``value``."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    return digits - 1 - math.floor(math.log10(abs(value)))
+
+
 def _khz(entry: dict[str, Any], cl: float) -> str:
+    """A rate in kHz as ``value ± error`` (error to 2 significant digits, the value to
+    the same decimal place) or, for a zero count, ``< limit (cl)``.
+    """
     if entry.get("upper_limit_hz") is not None:
-        return f"< {entry['upper_limit_hz'] / 1e3:.3g} ({100 * cl:.0f}% CL)"
+        limit = entry["upper_limit_hz"] / 1e3
+        return f"< {_fixed(limit, _decimals(limit, 2))} ({100 * cl:.0f}% CL)"
     value = entry["rate_hz"]
     if value is None or not math.isfinite(value):
         return "n/a"
-    return f"{value / 1e3:.4g} ± {entry['rate_err_hz'] / 1e3:.2g}"
+    value, error = value / 1e3, entry["rate_err_hz"] / 1e3
+    decimals = _decimals(error, 2) if error > 0 else _decimals(value, 4)
+    return f"{_fixed(value, decimals)} ± {_fixed(error, decimals)}"
 
 
 def format_rate_table(table: dict[str, Any]) -> str:

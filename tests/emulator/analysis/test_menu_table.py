@@ -16,6 +16,7 @@ from emulator.analysis import collision_mask, masked_seeds
 from emulator.analysis._menu_table import (
     CL_68,
     CL_95,
+    _khz,
     anomaly_gain,
     beta_quantile,
     clopper_pearson,
@@ -158,12 +159,29 @@ def test_rate_table_text(hand: DecisionBatch) -> None:
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["#", "seed", "prescale"]
     assert lines[1].split()[:3] == ["1", "A", "2"]
-    assert f"{2 / 8 * F_REV / 1e3:.4g} ± " in lines[1]
+    # the error to 2 significant digits, the value to the same decimal place:
+    # 2/8 x 11.2456 = 2.811 ± sqrt(2/8 x 6/8 / 8) x 11.2456 = 1.72
+    assert "2.8 ± 1.7" in lines[1]
     assert "< 1.5 (68% CL)" in lines[4]  # D: 0.1336656 x 11.2456 kHz
     assert lines[3].endswith("(masked)")
-    assert lines[-1].startswith(
-        f"total (OR of unmasked seeds after prescale): {4 / 8 * F_REV / 1e3:.4g}"
-    )
+    # 4/8 x 11.2456 = 5.623 ± 1.988
+    assert lines[-1].startswith("total (OR of unmasked seeds after prescale): 5.6 ± 2.0 kHz")
+
+
+@pytest.mark.parametrize(
+    ("rate_hz", "error_hz", "text"),
+    [
+        (28244.2e3, 628.4e3, "28240 ± 630"),
+        (16760.0e3, 1094.0e3, "16800 ± 1100"),
+        (2811.4, 1721.0, "2.8 ± 1.7"),
+        (12.0, 0.0, "0.01200 ± 0.00000"),
+    ],
+)
+def test_rate_cells_round_the_value_at_the_error(
+    rate_hz: float, error_hz: float, text: str
+) -> None:
+    entry = {"rate_hz": rate_hz, "rate_err_hz": error_hz, "upper_limit_hz": None}
+    assert _khz(entry, CL_68) == text
 
 
 def test_regularized_beta_known_values() -> None:
