@@ -25,7 +25,8 @@ analysis can fill it: the per-seed counts of one pass, the order
 second pass (the cumulative column needs each BX's decisions in the chosen order).
 
 The beta quantile is computed here (regularised incomplete beta function by its
-continued fraction, inverted by bisection) so that the package needs no SciPy; the
+continued fraction, inverted by safeguarded Newton steps, vectorised over arrays) so
+that the package needs no SciPy; the
 tests compare it with SciPy and with tabulated values.
 """
 
@@ -42,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from emulator.analysis._rates import ONE_SIGMA, rate, rate_scale_hz, seed_rates, wilson_interval
-from emulator.analysis._replay import collision_mask, masked_seeds
+from emulator.analysis._stream import collision_mask, masked_seeds
 from emulator.replay import DecisionBatch
 from streams.timeline import DEFAULT_N_COLLIDING
 
@@ -51,9 +52,12 @@ __all__ = [
     "CL_95",
     "anomaly_gain",
     "beta_quantile",
+    "beta_quantiles",
     "clopper_pearson",
+    "clopper_pearson_intervals",
     "cumulative_counts",
     "efficiency_interval",
+    "efficiency_intervals",
     "format_rate_table",
     "menu_rate_table",
     "rate_table",
@@ -74,78 +78,157 @@ ORDERS = ("menu", "rate")
 _CF_ITERATIONS = 400
 _CF_EPSILON = 1e-15
 _TINY = 1e-300
-_BISECTIONS = 200
+_NEWTON_STEPS = 200
+#: relative size of the last Newton step that ends the iteration: the step after it (the
+#: one applied) is far below double precision, convergence being quadratic
+_QUANTILE_TOLERANCE = 1e-11
+
+Floats = NDArray[np.float64]
 
 
 # ------------------------------------------------------------------ binomial intervals
+#
+# Everything is vectorised over arrays of (x or p, a, b): an efficiency curve asks for
+# hundreds of intervals at once. The scalar functions are these on one element.
 
 
-def _beta_fraction(x: float, a: float, b: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz method)."""
+def _log_beta(a: Floats, b: Floats) -> Floats:
+    """log B(a, b), element by element (math.lgamma: numpy has no log-gamma)."""
+    values = [
+        math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+        for x, y in zip(a.ravel().tolist(), b.ravel().tolist(), strict=True)
+    ]
+    return np.array(values, np.float64).reshape(a.shape)
+
+
+def _nonzero(values: Floats) -> Floats:
+    result: Floats = np.where(np.abs(values) > _TINY, values, _TINY)
+    return result
+
+
+def _beta_fraction(x: Floats, a: Floats, b: Floats) -> Floats:
+    """Continued fraction of the incomplete beta function (modified Lentz method), each
+    element iterated until its own convergence.
+    """
     qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > _TINY else _TINY)
-    h = d
+    c = np.ones_like(x)
+    d = 1.0 / _nonzero(1.0 - qab * x / qap)
+    h = d.copy()
+    active = np.ones(x.shape, np.bool_)
     for m in range(1, _CF_ITERATIONS + 1):
         m2 = 2 * m
+        change = np.ones_like(x)
         for numerator in (
             m * (b - m) * x / ((qam + m2) * (a + m2)),
             -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
         ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > _TINY else _TINY)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > _TINY else _TINY
-            h *= d * c
-        if abs(d * c - 1.0) < _CF_EPSILON:
-            return h
+            d = 1.0 / _nonzero(1.0 + numerator * d)
+            c = _nonzero(1.0 + numerator / c)
+            change = d * c
+            h = np.where(active, h * change, h)
+        active &= np.abs(change - 1.0) >= _CF_EPSILON
+        if not active.any():
+            break
     return h  # converged to the precision reachable (large a, b only)
+
+
+def _regularized_beta(x: Floats, a: Floats, b: Floats, log_beta: Floats) -> Floats:
+    """I_x(a, b) for arrays (``log_beta`` = log B(a, b))."""
+    inside = (x > 0.0) & (x < 1.0)
+    safe = np.where(inside, x, 0.5)
+    front = np.exp(a * np.log(safe) + b * np.log1p(-safe) - log_beta)
+    swap = safe >= (a + 1.0) / (a + b + 2.0)
+    fraction = _beta_fraction(
+        np.where(swap, 1.0 - safe, safe), np.where(swap, b, a), np.where(swap, a, b)
+    )
+    value = np.where(swap, 1.0 - front * fraction / b, front * fraction / a)
+    result: Floats = np.where(inside, value, np.where(x <= 0.0, 0.0, 1.0))
+    return result
+
+
+def _check_shape(a: Floats, b: Floats) -> None:
+    if not (np.all(a > 0) and np.all(b > 0)):
+        raise ValueError(f"need a > 0 and b > 0, got a={a.tolist()}, b={b.tolist()}")
 
 
 def regularized_beta(x: float, a: float, b: float) -> float:
     """I_x(a, b), the regularised incomplete beta function (the Beta(a, b) CDF at x)."""
-    if not (a > 0 and b > 0):
-        raise ValueError(f"need a > 0 and b > 0, got a={a}, b={b}")
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = (
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
-    front = math.exp(log_front)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _beta_fraction(x, a, b) / a
-    return 1.0 - front * _beta_fraction(1.0 - x, b, a) / b
+    xs, as_, bs = (np.array([v], np.float64) for v in (x, a, b))
+    _check_shape(as_, bs)
+    return float(_regularized_beta(xs, as_, bs, _log_beta(as_, bs))[0])
+
+
+def beta_quantiles(p: ArrayLike, a: ArrayLike, b: ArrayLike) -> Floats:
+    """The x with I_x(a, b) = p, element by element.
+
+    Newton steps on the beta CDF (its derivative is the beta density) inside a bracket
+    that every evaluation narrows; a step leaving the bracket is replaced by bisection,
+    so each element converges whatever its start (the distribution's mean).
+    """
+    p_, a_, b_ = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (p, a, b)))
+    if not np.all((p_ >= 0.0) & (p_ <= 1.0)):
+        raise ValueError(f"need 0 <= p <= 1, got {p_.tolist()}")
+    _check_shape(a_, b_)
+    log_beta = _log_beta(a_, b_)
+    low, high = np.zeros_like(p_), np.ones_like(p_)
+    x = a_ / (a_ + b_)
+    active = (p_ > 0.0) & (p_ < 1.0)
+    for _ in range(_NEWTON_STEPS):
+        error = _regularized_beta(x, a_, b_, log_beta) - p_
+        low = np.where(error < 0, x, low)
+        high = np.where(error >= 0, x, high)
+        density = np.exp((a_ - 1) * np.log(x) + (b_ - 1) * np.log1p(-x) - log_beta)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = x - error / density
+        bisect = ~np.isfinite(step) | (step <= low) | (step >= high)
+        following = np.where(bisect, 0.5 * (low + high), step)
+        done = (np.abs(following - x) <= _QUANTILE_TOLERANCE * x) | (
+            high - low <= _QUANTILE_TOLERANCE * high
+        )
+        x = np.where(active, following, x)
+        active &= ~done
+        if not active.any():
+            break
+    result: Floats = np.where(p_ <= 0.0, 0.0, np.where(p_ >= 1.0, 1.0, x))
+    return result
 
 
 def beta_quantile(p: float, a: float, b: float) -> float:
-    """The x with I_x(a, b) = p, by bisection (I is increasing in x): robust everywhere."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"need 0 <= p <= 1, got {p}")
-    if p == 0.0:
-        return 0.0
-    if p == 1.0:
-        return 1.0
-    low, high = 0.0, 1.0
-    for _ in range(_BISECTIONS):
-        middle = 0.5 * (low + high)
-        if middle in (low, high):
-            break
-        if regularized_beta(middle, a, b) < p:
-            low = middle
-        else:
-            high = middle
-    return 0.5 * (low + high)
+    """The x with I_x(a, b) = p (see :func:`beta_quantiles`)."""
+    return float(beta_quantiles([p], [a], [b])[0])
+
+
+def clopper_pearson_intervals(
+    k: ArrayLike, n: ArrayLike, cl: float = CL_68
+) -> tuple[Floats, Floats]:
+    """The central Clopper–Pearson intervals of binomial fractions k/n at level ``cl``
+    (NaN where n = 0).
+    """
+    k_, n_ = np.broadcast_arrays(np.asarray(k, np.int64), np.asarray(n, np.int64))
+    if np.any((n_ < 0) | (k_ < 0) | (k_ > np.maximum(n_, 0))):
+        raise ValueError(f"need 0 <= k ({k_.tolist()}) <= n ({n_.tolist()})")
+    alpha = 1.0 - cl
+    kf, nf = k_.astype(np.float64), n_.astype(np.float64)
+    low_needed = (k_ > 0) & (n_ > 0)
+    high_needed = (k_ < n_) & (n_ > 0)
+    low = np.zeros(k_.shape, np.float64)
+    high = np.ones(k_.shape, np.float64)
+    if low_needed.any():
+        low[low_needed] = beta_quantiles(alpha / 2, kf[low_needed], (nf - kf + 1)[low_needed])
+    if high_needed.any():
+        high[high_needed] = beta_quantiles(
+            1 - alpha / 2, (kf + 1)[high_needed], (nf - kf)[high_needed]
+        )
+    empty = n_ == 0
+    low[empty] = high[empty] = np.nan
+    return low, high
 
 
 def clopper_pearson(k: int, n: int, cl: float = CL_68) -> tuple[float, float]:
     """The central Clopper–Pearson interval of a binomial fraction k/n at level ``cl``."""
     _check_counts(k, n)
-    alpha = 1.0 - cl
-    low = 0.0 if k == 0 else beta_quantile(alpha / 2, k, n - k + 1)
-    high = 1.0 if k == n else beta_quantile(1 - alpha / 2, k + 1, n - k)
-    return low, high
+    low, high = clopper_pearson_intervals([k], [n], cl)
+    return float(low[0]), float(high[0])
 
 
 def upper_limit_fraction(n: int, cl: float = CL_68) -> float:
@@ -160,30 +243,43 @@ def _check_counts(k: int, n: int) -> None:
         raise ValueError(f"need 0 <= k ({k}) <= n ({n})")
 
 
-def efficiency_interval(
-    k: int, n: int, *, cl: float = CL_68, method: str = "clopper-pearson"
-) -> dict[str, Any]:
-    """Efficiency k/n and its interval: ``{efficiency, low, high, k, n, cl, method}``.
+def efficiency_intervals(
+    k: ArrayLike, n: ArrayLike, *, cl: float = CL_68, method: str = "clopper-pearson"
+) -> tuple[Floats, Floats, Floats]:
+    """Efficiencies k/n and their intervals as arrays ``(efficiency, low, high)``.
 
     ``method``: ``clopper-pearson`` (exact coverage, from the beta quantile) or
     ``wilson`` (score interval, :func:`emulator.analysis.wilson_interval`). NaN for n = 0.
+    The one interval of the package: :func:`efficiency_interval` and the
+    efficiency-versus-rate curves use it.
     """
-    _check_counts(k, n)
     if method not in METHODS:
         raise ValueError(f"method {method!r}: one of {list(METHODS)}")
-    if n == 0:
-        low = high = efficiency = math.nan
-    elif method == "wilson":
+    k_, n_ = np.broadcast_arrays(np.asarray(k, np.int64), np.asarray(n, np.int64))
+    if np.any((n_ < 0) | (k_ < 0) | (k_ > np.maximum(n_, 0))):
+        raise ValueError(f"need 0 <= k ({k_.tolist()}) <= n ({n_.tolist()})")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        efficiency: Floats = np.where(n_ > 0, k_ / np.maximum(n_, 1), np.nan)
+    if method == "wilson":
         z = NormalDist().inv_cdf(0.5 + cl / 2)
-        lo, hi = wilson_interval(k, n, z)
-        efficiency, low, high = k / n, float(lo), float(hi)
-    else:
-        efficiency = k / n
-        low, high = clopper_pearson(k, n, cl)
+        low, high = wilson_interval(k_, n_, z)
+        return efficiency, np.asarray(low, np.float64), np.asarray(high, np.float64)
+    low, high = clopper_pearson_intervals(k_, n_, cl)
+    return efficiency, low, high
+
+
+def efficiency_interval(
+    k: int, n: int, *, cl: float = CL_68, method: str = "clopper-pearson"
+) -> dict[str, Any]:
+    """Efficiency k/n and its interval: ``{efficiency, low, high, k, n, cl, method}``
+    (see :func:`efficiency_intervals`). NaN for n = 0.
+    """
+    _check_counts(k, n)
+    efficiency, low, high = efficiency_intervals([k], [n], cl=cl, method=method)
     return {
-        "efficiency": efficiency,
-        "low": low,
-        "high": high,
+        "efficiency": float(efficiency[0]),
+        "low": float(low[0]),
+        "high": float(high[0]),
         "k": int(k),
         "n": int(n),
         "cl": cl,

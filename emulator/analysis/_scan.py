@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from emulator.analysis._counts import ValueCounts
+from emulator.analysis._menu_table import CL_68, efficiency_intervals
 from emulator.analysis._rates import rate_scale_hz, wilson_interval
 from streams.timeline import DEFAULT_N_COLLIDING
 
@@ -192,11 +193,16 @@ def efficiency_vs_rate(
     *,
     lsb: float = 1.0,
     n_colliding: int = DEFAULT_N_COLLIDING,
+    cl: float = CL_68,
+    method: str = "clopper-pearson",
 ) -> dict[str, Any]:
     """Signal efficiency and background rate for the same thresholds (a ROC in rate units).
 
     ``signal_scores`` are the scores of signal events (one per event);
-    efficiency = fraction with score >= threshold, with Wilson 68.27 % bounds.
+    efficiency = fraction with score >= threshold, with its binomial interval at ``cl``
+    per point (``efficiency_low``/``efficiency_high``, from
+    :func:`emulator.analysis.efficiency_intervals`: Clopper-Pearson by default, or
+    ``method="wilson"``); the rate with its 68 % band as in :func:`rate_vs_threshold`.
     """
     background = np.asarray(background_scores, np.int64)[np.asarray(background_colliding, np.bool_)]
     return efficiency_vs_rate_counts(
@@ -205,6 +211,8 @@ def efficiency_vs_rate(
         thresholds,
         lsb=lsb,
         n_colliding=n_colliding,
+        cl=cl,
+        method=method,
     )
 
 
@@ -215,6 +223,8 @@ def efficiency_vs_rate_counts(
     *,
     lsb: float = 1.0,
     n_colliding: int = DEFAULT_N_COLLIDING,
+    cl: float = CL_68,
+    method: str = "clopper-pearson",
 ) -> dict[str, Any]:
     """:func:`efficiency_vs_rate` from the histograms of signal and background scores."""
     if thresholds is None:
@@ -223,13 +233,15 @@ def efficiency_vs_rate_counts(
     scan = rate_vs_threshold_counts(background, points, lsb=lsb, n_colliding=n_colliding)
     passing = signal.at_least(points)
     n_signal = signal.total()
-    low, high = wilson_interval(passing, n_signal)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        efficiency = passing / n_signal
+    # each distinct count once: neighbouring thresholds often pass the same events
+    distinct, where = np.unique(passing, return_inverse=True)
+    efficiency, low, high = efficiency_intervals(distinct, n_signal, cl=cl, method=method)
     return {
         **scan,
-        "efficiency": efficiency.tolist(),
-        "efficiency_low": low.tolist(),
-        "efficiency_high": high.tolist(),
+        "efficiency": efficiency[where].tolist(),
+        "efficiency_low": low[where].tolist(),
+        "efficiency_high": high[where].tolist(),
+        "efficiency_cl": cl,
+        "efficiency_method": method,
         "n_signal": int(n_signal),
     }
