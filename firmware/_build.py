@@ -11,6 +11,8 @@ The steps, each reading what the one before produced:
    modules once in ``rtl/da4ml/``, lookup-table memories in ``rtl/``), the top
    module laid out by :func:`firmware._design.build_top` and printed by
    :func:`firmware.hdl.write_verilog` beside its templates and the lint waivers.
+   With ``vhdl``, da4ml's VHDL of every datapath and the VHDL top and templates
+   (:func:`firmware.hdl.write_vhdl`) as well, in ``rtl/vhdl/``.
 4. **HLS** — an hls4ml project per network seed with a recorded source
    (:func:`firmware._hls.build_hls_project`, proven equal to the emulator model
    before it is written); a network without one gets RTL only, said in the manifest.
@@ -76,7 +78,7 @@ from firmware._resources import (
 from firmware._seeds import TracedSeed, input_ports, trace_menu
 from firmware._staging import earlier_build, staged_build
 from firmware._trace_fixed import da4ml_module
-from firmware.hdl import WAIVERS, template_file, write_verilog
+from firmware.hdl import VHDL_DIR, WAIVERS, template_file, vhdl_sources, write_verilog, write_vhdl
 from streams import atomic_output
 
 __all__ = [
@@ -234,9 +236,9 @@ class _Written:
 
 
 def _write_datapath(
-    traced: TracedSeed, name: str, clock_mhz: float, rtl: Path, scratch: Path
+    traced: TracedSeed, name: str, clock_mhz: float, rtl: Path, scratch: Path, vhdl: bool = False
 ) -> _Written:
-    """Pipeline one traced seed to the clock and copy da4ml's Verilog into ``rtl``."""
+    """Pipeline one traced seed to the clock and copy da4ml's Verilog (and VHDL) into ``rtl``."""
     trace = da4ml_module("da4ml.trace")
     codegen = da4ml_module("da4ml.codegen")
     period = 1000.0 / clock_mhz
@@ -247,6 +249,11 @@ def _write_datapath(
         codegen.VerilogModel(
             pipeline, name, project, latency_cutoff=period, clock_period=round(period, 6)
         ).write()
+        vhdl_files: tuple[str, ...] = ()
+        if vhdl:
+            from firmware.hdl._da4ml import write_vhdl_datapath  # noqa: PLC0415 - imports da4ml
+
+            vhdl_files = write_vhdl_datapath(pipeline, name, round(period, 6), rtl, scratch)
     except FirmwareError:
         raise
     except Exception as exc:  # da4ml raises plain errors and assertions
@@ -270,6 +277,7 @@ def _write_datapath(
             _write_text(static / source.name, _static_module(source, seed))
     for source in sorted((project / "src" / "memfiles").glob("*.mem")):
         shutil.copyfile(source, rtl / source.name)  # $readmemh names them relative to rtl/
+    written += vhdl_files
     return _Written(traced, name, len(pipeline.solutions), tuple(written), pipeline)
 
 
@@ -472,8 +480,6 @@ def build(
     clock = float(clock_mhz) if clock_mhz is not None else menu_clock_mhz(menu)
     if not clock > 0:
         raise FirmwareError(f"clock must be positive, got {clock} MHz")
-    if vhdl:
-        raise FirmwareError("VHDL output (--vhdl) is not available yet; build Verilog instead")
     tools = _tools()
     digest = _input_hash(menu, clock, vhdl, tools, yosys_lut_limit)
     earlier = earlier_build(out) if out.is_dir() else None
@@ -491,12 +497,14 @@ def build(
         with tempfile.TemporaryDirectory(prefix="l1sim-da4ml-") as scratch:
             written = [
                 _write_datapath(t, datapath_name(t.seed.index, t.seed.name), clock, rtl,
-                                Path(scratch))
+                                Path(scratch), vhdl)
                 for t in traced
             ]  # fmt: skip
         design = _top(plan, written, input_ports(plan))
         write_verilog(design, rtl)
         _write_text(rtl / WAIVERS, template_file(WAIVERS).read_text(encoding="utf-8"))
+        if vhdl:
+            write_vhdl(design, rtl / VHDL_DIR)
         projects, rtl_only = _hls_projects(plan, menu, clock, staging / "hls")
         document = _resources(staging, design, written, yosys_lut_limit)
         _write_text(staging / "resources.json", json.dumps(document, indent=2, sort_keys=True))
@@ -540,6 +548,11 @@ def build(
             files=_file_entries(staging),
             tools=tools,
             notes=tuple(notes),
+            vhdl_sources=tuple(
+                p.relative_to(staging).as_posix() for p in vhdl_sources(staging, TOP_MODULE)
+            )
+            if vhdl
+            else (),
         )
         _write_text(staging / MANIFEST_NAME, manifest.to_json())
     return FirmwareDir.open(out)

@@ -110,6 +110,9 @@ class Manifest:
     tools: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     format: str = MANIFEST_FORMAT
+    #: the VHDL files (``--vhdl``) in analysis order, relative to the directory; empty
+    #: for a Verilog-only build
+    vhdl_sources: tuple[str, ...] = ()
 
     @property
     def latency_ns(self) -> float:
@@ -199,6 +202,7 @@ class Manifest:
                 files=tuple(FileEntry(**f) for f in data.get("files", ())),
                 tools={str(k): str(v) for k, v in dict(data.get("tools", {})).items()},
                 notes=tuple(str(n) for n in data.get("notes", ())),
+                vhdl_sources=tuple(str(f) for f in data.get("vhdl_sources", ())),
             )
         except KeyError as exc:
             raise ManifestError(f"{source}: missing field {exc.args[0]!r}") from None

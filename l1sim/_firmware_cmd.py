@@ -66,7 +66,11 @@ def add_parser(
         metavar="F",
         help="clock of the top module (default: the fastest clock the menu's seeds declare)",
     )
-    parser.add_argument("--vhdl", action="store_true", help="also write VHDL")
+    parser.add_argument(
+        "--vhdl",
+        action="store_true",
+        help="also write VHDL-2008 (every datapath, the templates and the top) in rtl/vhdl/",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -210,6 +214,12 @@ def firmware(
     section = firmware_section(fw)
     for line in _table(section):
         print(line)
+    if fw.manifest.vhdl_sources:
+        print(
+            f"l1sim: VHDL in {out / 'rtl' / 'vhdl'}: {len(fw.manifest.vhdl_sources)} files "
+            "(analysis order: manifest.json vhdl_sources)",
+            file=sys.stderr,
+        )
     print(
         f"l1sim: {len(section['algorithms'])} seeds at {section['clock_mhz']:g} MHz, "
         f"II {section['ii']}, top latency {section['latency_cycles']} cycles "

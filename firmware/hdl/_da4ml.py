@@ -6,12 +6,16 @@ one slot of ``max(k) + max(i) + max(f)`` bits (over all inputs) holding
 output one slot of the widest output width, sign-extended for signed values and
 scaled the same way. :func:`datapath_spec` turns that into a
 :class:`~firmware._design.DatapathSpec` so that the top module can wire the
-module's slots to its input fields and seed outputs.
+module's slots to its input fields and seed outputs. ``da4ml.codegen.VHDLModel``
+writes the same modules as VHDL entities with the same ports;
+:func:`write_vhdl_datapath` puts them into a firmware directory's ``rtl/vhdl/``.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 # da4ml ships no type information
 from da4ml.types import CombLogic, Pipeline, minimal_kif  # type: ignore[import-untyped]
@@ -19,8 +23,9 @@ from da4ml.types import CombLogic, Pipeline, minimal_kif  # type: ignore[import-
 from emulator.fixed import FixedType
 from firmware._design import DatapathInput, DatapathOutput, DatapathSpec, OutputRole
 from firmware._errors import FirmwareError
+from firmware.hdl.vhdl import VHDL_DIR, VHDL_STATIC, vhdl_analysis_order
 
-__all__ = ["datapath_spec", "slot_layout"]
+__all__ = ["datapath_spec", "slot_layout", "write_vhdl_datapath"]
 
 
 def slot_layout(qints: Sequence[object]) -> tuple[int, int]:
@@ -77,3 +82,38 @@ def datapath_spec(
         n_out=n_out,
         outputs=tuple(spec_outputs),
     )
+
+
+def write_vhdl_datapath(
+    solution: CombLogic | Pipeline, name: str, clock_period: float, rtl: Path, scratch: Path
+) -> tuple[str, ...]:
+    """Write da4ml's VHDL of one datapath into ``rtl/vhdl/<name>/`` (static entities once
+    into ``rtl/vhdl/da4ml/``); returns the datapath's files relative to ``rtl/..``.
+
+    The lookup-table memory files are da4ml's, the same the Verilog reads (same
+    names, written beside it in ``rtl/``), so a VHDL simulation also runs in
+    ``rtl/``. Raises whatever da4ml raises; the caller names the seed.
+    """
+    # da4ml ships no type information
+    from da4ml.codegen import VHDLModel  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    project = scratch / f"{name}_vhdl"
+    VHDLModel(
+        solution, name, project, latency_cutoff=clock_period, clock_period=clock_period
+    ).write()
+    vhdl = rtl / VHDL_DIR
+    target = vhdl / name
+    target.mkdir(parents=True)
+    written: list[str] = []
+    for source in vhdl_analysis_order(sorted((project / "src").glob("*.vhd")), name):
+        shutil.copyfile(source, target / source.name)
+        written.append(f"rtl/{VHDL_DIR}/{name}/{source.name}")
+    static = vhdl / VHDL_STATIC
+    static.mkdir(exist_ok=True)
+    for source in sorted((project / "src" / "static").glob("*.vhd")):
+        if not (static / source.name).exists():
+            shutil.copyfile(source, static / source.name)
+    for source in sorted((project / "src" / "memfiles").glob("*.mem")):
+        if not (rtl / source.name).exists():
+            shutil.copyfile(source, rtl / source.name)
+    return tuple(written)
