@@ -8,8 +8,6 @@ the demo, the translation of user mistakes into :class:`~l1sim._errors.UserError
 and the shape of ``summary.json`` (see :mod:`l1sim._summary`).
 """
 
-# ruff: noqa: RUF001  (Greek letters are meant in the physics labels)
-
 from __future__ import annotations
 
 import datetime as dt
@@ -33,6 +31,7 @@ from emulator.replay import DecisionBatch, write_decisions
 from emulator.timing import BX_NS, timing_report, with_timing
 from l1sim import __version__
 from l1sim._errors import UserError
+from l1sim._plot_data import per_seed_sections, unit_of
 from l1sim._summary import BX_PER_ORBIT, LATENCY_BUDGET_US, MAX_L1_RATE_HZ, SCHEMA_VERSION, Summary
 from streams.pileup import LevellingProfile
 from streams.timeline import REVOLUTION_HZ, FillingScheme
@@ -45,10 +44,6 @@ DEMO_MAX_BX = 60 * BX_PER_ORBIT
 DEMO_SIGNAL_EVENTS = 20_000
 #: pile-up of the demo: a levelled fill at this μ, swept over the replayed orbits
 DEMO_PEAK_MU = 200.0
-#: at most this many seeds get a panel in the per-seed plots (NN seeds first)
-MAX_PANELS = 9
-#: bins of the score histograms
-SCORE_BINS = 40
 #: rates for which the report gives each NN seed's threshold
 TARGET_RATES_HZ = (10e3, 50e3)
 
@@ -600,48 +595,6 @@ class _Counting:
 # ------------------------------------------------------------------------------ summary
 
 
-def unit_of(kind: str) -> str:
-    """Physical unit of a seed kind's score (NN scores have none)."""
-    return "" if kind == str(SeedKind.NN) else "GeV"
-
-
-_ORDINALS = ("leading", "2nd", "3rd", "4th")
-_OBJECT_NAMES = {"egamma": "e/γ", "muon": "μ", "tau": "τ", "jet": "jet"}
-
-
-def _variable(meta: dict[str, Any], menu: Menu | None = None) -> str:
-    """What a seed's score is, in words, for axis labels."""
-    kind = meta.get("kind")
-    if kind == str(SeedKind.NN):
-        spec = getattr(menu.seed(meta["name"]), "nn", None) if menu is not None else None
-        score = getattr(spec, "score", None)
-        return {
-            "ae_mse": "autoencoder reconstruction MSE",
-            "latent_mu2": "latent Σμ²",
-            "cnf_norm": "CNF score ‖v(x, t)‖²",
-            "tagger": "tagger output",
-        }.get(str(score), "NN score")
-    if kind == str(SeedKind.HT):
-        return "HT"
-    if kind == str(SeedKind.MET):
-        return "missing pT"
-    if menu is None:
-        return "pT of the last leg"
-    seed = menu.seed(meta["name"])
-    leg = max(1, seed.multiplicity)
-    name = _OBJECT_NAMES.get(seed.collections[0] if seed.collections else "", "object")
-    ordinal = _ORDINALS[leg - 1] if leg <= len(_ORDINALS) else f"{leg}th"
-    return f"pT of {ordinal} {name}" + (" (other legs fixed)" if leg > 1 else "")
-
-
-def _panel_seeds(decisions: DecisionCounts) -> list[str]:
-    """Seeds that get a panel in per-seed plots: NN seeds first, then the menu order."""
-    metas = decisions.metadata.get("seeds", [])
-    nn = [m["name"] for m in metas if m.get("kind") == str(SeedKind.NN)]
-    rest = [m["name"] for m in metas if m.get("kind") != str(SeedKind.NN)]
-    return (nn + rest)[:MAX_PANELS]
-
-
 def build_summary(
     job: Job,
     menu: Menu,
@@ -737,46 +690,7 @@ def build_summary(
         "occupancy": _occupancy_section(decisions),
         "analysis": core,
     }
-    for name in _panel_seeds(decisions):
-        meta = metas[name]
-        thresholds = analysis.scan_points(decisions, name, signals)
-        scan = analysis.seed_rate_vs_threshold(decisions, name, thresholds, n_colliding=n_colliding)
-        summary["rate_vs_threshold"][name] = {
-            "variable": _variable(meta, menu),
-            "unit": unit_of(meta.get("kind", "")),
-            "thresholds": scan["threshold"],
-            "rate_hz": scan["rate_hz"],
-            "error_hz": scan["rate_err_hz"],
-            "low_hz": scan["rate_low_hz"],
-            "high_hz": scan["rate_high_hz"],
-            "threshold": meta["threshold_raw"] * lsb[name],
-        }
-        if signals:
-            curves = {
-                label: analysis.seed_efficiency_vs_rate(
-                    batch, decisions, name, thresholds, n_colliding=n_colliding
-                )["efficiency"]
-                for label, batch in signals.items()
-            }
-            at_menu = {
-                label: analysis.seed_efficiency_vs_rate(
-                    batch, decisions, name, [meta["threshold_raw"]], n_colliding=n_colliding
-                )
-                for label, batch in signals.items()
-            }
-            summary["efficiency_vs_rate"][name] = {
-                "rate_hz": scan["rate_hz"],
-                "signals": curves,
-                "menu_threshold": {
-                    "rate_hz": next(iter(at_menu.values()))["rate_hz"][0],
-                    "efficiency": {label: p["efficiency"][0] for label, p in at_menu.items()},
-                },
-            }
-            summary["score_distributions"][name] = {
-                "variable": _variable(meta, menu),
-                "unit": unit_of(meta.get("kind", "")),
-                **analysis.score_histograms(decisions, name, signals, bins=SCORE_BINS),
-            }
+    summary.update(per_seed_sections(menu, decisions, signals, n_colliding))
     for label, batch in signals.items():
         efficiencies = analysis.signal_efficiencies(batch)
         summary["signals"].append(

@@ -24,7 +24,7 @@ from emulator import analysis
 from emulator.analysis import DecisionCounts
 from emulator.replay import iter_decisions
 from l1sim._errors import UserError
-from l1sim._pipeline import unit_of
+from l1sim._plot_data import unit_of
 from streams.timeline import DEFAULT_N_COLLIDING
 
 
