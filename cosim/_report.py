@@ -44,7 +44,7 @@ def _where(m: Mismatch) -> str:
     if m.row < 0:
         return f"cycle {m.cycle} after reset, {-m.row} cycle(s) before the first BX was due"
     label = f"BX row {m.row} (orbit {m.orbit}, BX {m.bx}"
-    label += f", event {m.event_id})" if m.event_id >= 0 else ", no event)"
+    label += f", event {m.event_id})" if m.has_event else ", no event)"
     return f"{label}, output cycle {m.cycle}"
 
 

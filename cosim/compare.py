@@ -74,7 +74,10 @@ class Mismatch:
     cycle: int
     orbit: int
     bx: int
+    #: the BX's event id (any sign is a real id; -1 also when there is no event)
     event_id: int
+    #: whether the BX holds an input event (``EventBatch.has_event``), whatever its id
+    has_event: bool
     expected: tuple[str, ...]
     got: tuple[str, ...]
     expected_values: tuple[str, ...]
@@ -190,6 +193,7 @@ class _Context:
             orbit=int(s.orbit[row]) if inside and s is not None else -1,
             bx=int(s.bx[row]) if inside and s is not None else -1,
             event_id=int(s.event_id[row]) if inside and s is not None else -1,
+            has_event=inside and s is not None and _has_event(s, row),
             expected=exp_hex,
             got=got_hex,
             expected_values=tuple(_value_text(v, fixed) for v in expected),
@@ -197,6 +201,18 @@ class _Context:
             diff_bits=tuple(b for b in range(width) if diff >> b & 1),
             inputs=s.input_hex(row) if inside and s is not None else {},
         )
+
+
+def _has_event(s: Stimulus, row: int) -> bool:
+    """Whether row ``row`` holds an input event, as ``EventBatch.has_event`` says.
+
+    ``Stimulus.has_event`` carries that flag; a stimulus made before it existed
+    falls back to the old reading (a record with a non-negative event id).
+    """
+    flags = getattr(s, "has_event", None)
+    if flags is not None and len(flags) == len(s):
+        return bool(flags[row])
+    return bool(s.valid[row]) and int(s.event_id[row]) >= 0
 
 
 def compare_values(

@@ -222,3 +222,28 @@ def test_icarus_copies_drop_only_conditional_attributes(tmp_path: Path) -> None:
     assert fixed.sources[1] == scratch / "lookup_table.v"
     assert fixed.sources[1].read_text() == "module lookup_table;\n  \n" + body + "endmodule\n"
     assert "rom_style" in lut.read_text()  # the firmware's file is never touched
+
+
+def test_a_bx_is_labelled_by_has_event_not_by_the_id_sign(
+    stimulus: Stimulus, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A negative event id is a real id (``EventBatch.has_event``): the report shows it,
+    and a record without an event says so whatever its id."""
+    delay = output_delay(manifest)
+    with_event, without = (int(r) for r in np.flatnonzero(stimulus.valid)[:2])
+    flags = stimulus.valid.copy()
+    flags[without] = False
+    monkeypatch.setattr(stimulus, "event_id", np.where(stimulus.valid, -7, -1))
+    monkeypatch.setattr(stimulus, "has_event", flags, raising=False)
+    for row, label in ((with_event, ", event -7), output cycle"), (without, ", no event)")):
+        words = expected_outputs(stimulus, manifest)
+        words["l1a"][row + delay, 0] ^= np.uint64(1)
+        report = _report(stimulus, _traces(words, manifest), manifest)
+        first = report.check("l1a").first
+        assert first is not None
+        assert (first.row, first.event_id, first.has_event) == (row, -7, row == with_event)
+        assert f"BX row {row} (orbit {first.orbit}, BX {first.bx}{label}" in text_report(report)
+        checks = json.loads(json.dumps(report.to_dict()))["checks"]
+        assert [c["first"]["has_event"] for c in checks if c["name"] == "l1a"] == [
+            row == with_event
+        ]
