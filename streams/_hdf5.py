@@ -79,10 +79,14 @@ class ADC2021Source(EventSource):
         return "hdf5"
 
     def _batches(self) -> Iterator[EventBatch]:
+        return (batch for _, batch in self._pieces_from(0))
+
+    def _pieces_from(self, first: int) -> Iterator[tuple[int, EventBatch]]:
+        """Rows from ``first`` on, ``chunk_size`` at a time."""
         assert self.n_events is not None
         with h5py.File(self.path, "r") as fh:
             data = fh[self.dataset]
-            for start in range(0, self.n_events, self.chunk_size):
+            for start in range(first, self.n_events, self.chunk_size):
                 stop = min(start + self.chunk_size, self.n_events)
                 try:
                     raw = np.asarray(data[start:stop], np.float32)
@@ -91,7 +95,7 @@ class ADC2021Source(EventSource):
                         f"{self.path}: corrupt or truncated HDF5 data in rows "
                         f"{start}-{stop - 1} ({exc})"
                     ) from exc
-                yield self._convert(raw, start)
+                yield start, self._convert(raw, start)
 
     def _convert(self, raw: NDArray[np.float32], start: int) -> EventBatch:
         origin = str(self.path)

@@ -314,14 +314,25 @@ class ParquetSource(EventSource):
         return "parquet"
 
     def _batches(self) -> Iterator[EventBatch]:
-        return rechunk(self._pieces(), self.chunk_size)
+        return rechunk((batch for _, batch in self._pieces_from(0)), self.chunk_size)
 
-    def _pieces(self) -> Iterator[EventBatch]:
+    def _pieces_from(self, start: int) -> Iterator[tuple[int, EventBatch]]:
+        """Batches from the row group holding row ``start`` on."""
         row0 = 0
         try:
             pf = pq.ParquetFile(self.path)
-            for rb in pf.iter_batches(batch_size=self.chunk_size):
-                yield from_record_batch(rb, str(self.path), row0)
+            groups = range(pf.metadata.num_row_groups)
+            first_group = 0
+            for group in groups:
+                rows = pf.metadata.row_group(group).num_rows
+                if row0 + rows > start:
+                    break
+                row0 += rows
+                first_group = group + 1
+            if first_group == len(groups):
+                return
+            for rb in pf.iter_batches(batch_size=self.chunk_size, row_groups=groups[first_group:]):
+                yield row0, from_record_batch(rb, str(self.path), row0)
                 row0 += rb.num_rows
         except (OSError, pa.ArrowException) as exc:
             raise StreamError(f"{self.path}: corrupt Parquet data near row {row0} ({exc})") from exc
@@ -352,18 +363,22 @@ class ArrowSource(EventSource):
         return "arrow"
 
     def _batches(self) -> Iterator[EventBatch]:
-        return rechunk(self._pieces(), self.chunk_size)
+        return rechunk((batch for _, batch in self._pieces_from(0)), self.chunk_size)
 
-    def _pieces(self) -> Iterator[EventBatch]:
+    def _pieces_from(self, start: int) -> Iterator[tuple[int, EventBatch]]:
+        """Pieces of ``chunk_size`` rows from the record batch holding row ``start`` on."""
         row0 = 0
         try:
             with pa.memory_map(str(self.path)) as mm:
                 reader = pa.ipc.open_file(mm)
                 for i in range(reader.num_record_batches):
                     rb = reader.get_batch(i)
-                    for start in range(0, rb.num_rows, self.chunk_size):
-                        piece = rb.slice(start, self.chunk_size)
-                        yield from_record_batch(piece, str(self.path), row0)
+                    if row0 + rb.num_rows <= start:
+                        row0 += rb.num_rows
+                        continue
+                    for first in range(0, rb.num_rows, self.chunk_size):
+                        piece = rb.slice(first, self.chunk_size)
+                        yield row0, from_record_batch(piece, str(self.path), row0)
                         row0 += piece.num_rows
         except (OSError, pa.ArrowException) as exc:
             raise StreamError(f"{self.path}: corrupt Arrow data near row {row0} ({exc})") from exc

@@ -210,14 +210,19 @@ class RootSource(EventSource):
         return Objects.from_counts(counts, *values[:3], charge=_checked_charge(values[3]))
 
     def _batches(self) -> Iterator[EventBatch]:
+        return (batch for _, batch in self._pieces_from(0))
+
+    def _pieces_from(self, start: int) -> Iterator[tuple[int, EventBatch]]:
+        """Entries from ``start`` on (uproot reads only the baskets it needs)."""
         uproot = require("uproot")
-        start = 0
         try:
             with uproot.open(self.path) as fh:
                 tree = fh[self.tree_name]
                 branches = self._branches(set(tree.keys()))
-                for arrays in tree.iterate(branches, step_size=self.chunk_size, library="ak"):
-                    yield self._convert(arrays, start)
+                for arrays in tree.iterate(
+                    branches, step_size=self.chunk_size, entry_start=start, library="ak"
+                ):
+                    yield start, self._convert(arrays, start)
                     start += len(arrays)
         except StreamError:
             raise

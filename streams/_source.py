@@ -94,6 +94,37 @@ class EventSource(ABC):
     def _batches(self) -> Iterator[EventBatch]:
         """Yield the batches from the start (subclasses implement this)."""
 
+    def _pieces_from(self, start: int) -> Iterator[tuple[int, EventBatch]]:
+        """(row of its first event, batch) from a batch holding event ``start`` on.
+
+        Formats with random access override this to skip what lies before ``start``;
+        this default reads through the stream from the first event.
+        """
+        row = 0
+        for batch in self._batches():
+            if row + len(batch) > start:
+                yield row, batch
+            row += len(batch)
+
+    def events(self, start: int, stop: int) -> Iterator[EventBatch]:
+        """Events ``start`` to ``stop - 1`` in order, in batches of at most ``chunk_size``.
+
+        The random access of parallel readers: each task of a distributed replay reads
+        its own range of the input, so events never travel between processes.
+        """
+        if not 0 <= start <= stop:
+            raise ValueError(f"need 0 <= start <= stop, got {start}, {stop}")
+        if start == stop:
+            return
+
+        def window() -> Iterator[EventBatch]:
+            for row, batch in self._pieces_from(start):
+                if row >= stop:
+                    return
+                yield batch.slice(max(start - row, 0), min(stop - row, len(batch)))
+
+        yield from rechunk(window(), self.chunk_size)
+
     def __iter__(self) -> Iterator[EventBatch]:
         if not self.progress:
             yield from self._batches()
@@ -128,6 +159,18 @@ class ChainSource(EventSource):
     def _batches(self) -> Iterator[EventBatch]:
         for source in self.sources:
             yield from source
+
+    def _pieces_from(self, start: int) -> Iterator[tuple[int, EventBatch]]:
+        if self.n_events is None:  # a part of unknown length: read through from the start
+            yield from super()._pieces_from(start)
+            return
+        first = 0
+        for source in self.sources:
+            assert source.n_events is not None
+            if first + source.n_events > start:
+                for row, batch in source._pieces_from(max(start - first, 0)):
+                    yield first + row, batch
+            first += source.n_events
 
     def describe(self) -> dict[str, Any]:
         """Summary including each part."""

@@ -240,14 +240,16 @@ class SyntheticSource(EventSource):
         """Always ``synthetic``."""
         return "synthetic"
 
-    def _blocks(self) -> Iterator[EventBatch]:
+    def _pieces_from(self, start: int) -> Iterator[tuple[int, EventBatch]]:
+        """Blocks from the one holding event ``start`` (each block has its own stream)."""
         assert self.n_events is not None
-        for block, start in enumerate(range(0, self.n_events, BLOCK_EVENTS)):
-            n = min(BLOCK_EVENTS, self.n_events - start)
-            yield _block(self.process, self.seed, block, n, start)
+        for block in range(start // BLOCK_EVENTS, -(-self.n_events // BLOCK_EVENTS)):
+            first = block * BLOCK_EVENTS
+            n = min(BLOCK_EVENTS, self.n_events - first)
+            yield first, _block(self.process, self.seed, block, n, first)
 
     def _batches(self) -> Iterator[EventBatch]:
-        return rechunk(self._blocks(), self.chunk_size)
+        return rechunk((batch for _, batch in self._pieces_from(0)), self.chunk_size)
 
     def describe(self) -> dict[str, Any]:
         """Summary with process and seed."""
