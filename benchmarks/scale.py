@@ -24,7 +24,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # (imports after the path fix above)
 import json
-import logging
 import resource
 import tempfile
 import time
@@ -67,6 +66,8 @@ def main() -> None:
     args = parser.parse_args()
     import distributed
 
+    from l1sim._distributed import local_cluster  # what `l1sim run --workers N` starts
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="l1sim-scale-") as tmp:
         cpu = _cpu_s()
@@ -74,15 +75,7 @@ def main() -> None:
         rows.append(("one process", single_s, 0.0, [_peak_mb()], _cpu_s() - cpu))
         for workers in (1, 2):
             started = time.perf_counter()
-            cluster = distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            with cluster, distributed.Client(cluster) as client:
-                client.run(lambda: os.environ.__setitem__("NUMBA_NUM_THREADS", "1"))
+            with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
                 start_s = time.perf_counter() - started
                 cpu = _cpu_s() + sum(client.run(_cpu_s).values())
                 replay_s, summary = _run(args.bx, Path(tmp) / f"dask{workers}", client)

@@ -7,11 +7,16 @@ no scheduler of our own: tasks, retries and data placement are Dask's.
 
 How a run is cut, and why the result does not depend on it:
 
-* The client reads the inputs and lays them on the filling scheme (reading is an
-  order of magnitude faster than the replay), in blocks of
-  :data:`~l1sim._pipeline.BLOCK_BX` BX (28 orbits). A task is a few consecutive
-  blocks, whose placed events travel inside the task, so Dask can re-run it
-  anywhere after a worker dies. Orbit and BX numbers are those of one process.
+* The timeline is cut into blocks of :data:`~l1sim._pipeline.BLOCK_BX` BX (28
+  orbits). A task is a few consecutive blocks and the range of input events their
+  colliding slots take (the client counts them from the filling scheme and the
+  input's event count, without reading it). The task carries only these positions
+  and the opened source: the worker reads its own range
+  (:meth:`streams.EventSource.events`: Parquet row groups, ROOT baskets, HDF5 rows,
+  synthetic blocks) and lays it on the bunch clock from the task's first orbit, so
+  no event travels between processes and Dask can re-run a task anywhere after a
+  worker dies. Orbit and BX numbers are those of one process; a worker checks that
+  its range filled exactly its colliding slots.
 * A worker overlays the pile-up of each block from the block's own random stream
   (:func:`~l1sim._pipeline.block_seed`: the run's seed, the sample and the block's
   position — the single-process run uses the same streams) and replays the task
@@ -41,7 +46,7 @@ import pickle
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -66,20 +71,21 @@ from emulator.replay import (
     write_manifest,
 )
 from l1sim._errors import UserError
-from l1sim._pipeline import Job, Replayed, overlay_blocks, placed_stream
+from l1sim._pipeline import BLOCK_BX, Job, Replayed, overlay_blocks, placed_stream
 from streams.timeline import BX_PER_ORBIT, FillingScheme
 
 __all__ = [
     "BLOCKS_PER_TASK",
     "DistributedReplay",
     "dask_client",
+    "local_cluster",
     "replay_distributed",
     "replay_job",
 ]
 
 #: placed blocks (28 orbits each) per task by default: ~4 x 10^5 BX
 BLOCKS_PER_TASK = 4
-#: tasks in flight per worker (the client holds their events until they finish)
+#: tasks in flight per worker (each holds its decisions on a worker until finished)
 _IN_FLIGHT_PER_WORKER = 2
 
 
@@ -106,15 +112,38 @@ def dask_client(*, workers: int | None = None, address: str | None = None) -> It
         with client:
             yield client
         return
-    cluster = distributed.LocalCluster(
-        n_workers=workers or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    with cluster, distributed.Client(cluster) as client:
+    with local_cluster(workers or 1) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+#: environment of the worker processes of a local cluster: one numba thread each, and
+#: glibc's own malloc tuning. Dask's default MALLOC_TRIM_THRESHOLD_=65536 also turns off
+#: glibc's adaptive mmap threshold, so every large numpy temporary is a fresh mmap and
+#: its pages fault in again: measured 20-30 % of a worker's CPU on a replay.
+WORKER_ENVIRONMENT: dict[str, str | None] = {
+    "MALLOC_TRIM_THRESHOLD_": None,
+    "NUMBA_NUM_THREADS": "1",
+}
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A :class:`distributed.LocalCluster` of ``workers`` single-threaded worker processes."""
+    import dask  # noqa: PLC0415  (with distributed)
+
+    distributed = _distributed()
+    environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENVIRONMENT.items()}
+    with (
+        dask.config.set(environ),
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+    ):
+        yield cluster
 
 
 # ------------------------------------------------------------------------------ worker side
@@ -133,28 +162,78 @@ def _plan(token: str, menu: Menu) -> MenuPlan:
 
 @dataclass(frozen=True)
 class _Task:
-    """One chunk of the timeline: consecutive placed blocks of one sample.
+    """One chunk of the timeline: whole blocks of one sample and the events they take.
 
-    The client keeps only the bookkeeping (``blocks`` emptied) once a task is sent.
+    BX ``first_bx`` (a block boundary) to ``first_bx + n_bx - 1`` take the input events
+    ``first_event`` to ``first_event + n_events - 1``; the last task of a sample may
+    end earlier, where the events run out (the orbit of the last event is completed,
+    as in one process).
     """
 
     index: int
     salt: int
-    blocks: tuple[streams.EventBatch, ...]
-    n_rows: int
     first_bx: int
-
-    @classmethod
-    def of(cls, index: int, salt: int, blocks: tuple[streams.EventBatch, ...]) -> _Task:
-        first = blocks[0]
-        first_bx = int(first.orbit[0]) * BX_PER_ORBIT + int(first.bx[0])
-        return cls(index, salt, blocks, sum(len(block) for block in blocks), first_bx)
+    n_bx: int
+    first_event: int
+    n_events: int
+    last: bool
 
 
-def _score_task(token: str, job: Job, menu: Menu, task: _Task) -> DecisionBatch:
-    """Pile-up and replay of one task (its prescale and rule decisions are provisional)."""
-    stream = overlay_blocks(job, task.blocks, task.salt)
-    return concat_decisions(emulator.run(stream, _plan(token, menu)))
+def _task_plan(
+    source: streams.EventSource,
+    scheme: FillingScheme,
+    max_bx: int | None,
+    salt: int,
+    blocks_per_task: int,
+) -> list[_Task]:
+    """The tasks of one sample: chunks of whole blocks and the event range of each.
+
+    Colliding slots take the next event in order (:func:`streams.timeline.place`), so a
+    chunk starting on an orbit boundary takes as many events as it has colliding slots.
+    """
+    if source.n_events is None:
+        raise UserError(f"{source.name}: a distributed replay needs inputs that know their size")
+    span = BLOCK_BX * blocks_per_task
+    per_orbit = scheme.colliding.astype(np.int64).cumsum()
+    tasks: list[_Task] = []
+    first_bx = first_event = 0
+    while first_event < source.n_events and (max_bx is None or first_bx < max_bx):
+        n_bx = span if max_bx is None else min(span, max_bx - first_bx)
+        orbits, rest = divmod(n_bx, BX_PER_ORBIT)
+        colliding = orbits * int(per_orbit[-1]) + (int(per_orbit[rest - 1]) if rest else 0)
+        n_events = min(colliding, source.n_events - first_event)
+        tasks.append(_Task(len(tasks), salt, first_bx, n_bx, first_event, n_events, False))
+        first_bx += n_bx
+        first_event += n_events
+    if tasks:
+        tasks[-1] = replace(tasks[-1], last=True)
+    return tasks
+
+
+def _score_task(
+    token: str,
+    job: Job,
+    menu: Menu,
+    source: streams.EventSource,
+    label: str,
+    scheme: FillingScheme,
+    task: _Task,
+) -> DecisionBatch:
+    """Read, place, pile up and replay one task (prescale and rule decisions provisional)."""
+    events = source.events(task.first_event, task.first_event + task.n_events)
+    placed = placed_stream(
+        job, events, scheme, task.n_bx, label, first_orbit=task.first_bx // BX_PER_ORBIT
+    )
+    batch = concat_decisions(
+        emulator.run(overlay_blocks(job, placed, task.salt), _plan(token, menu))
+    )
+    taken = int(np.count_nonzero(batch.has_event)) if len(batch) else 0
+    if taken != task.n_events:
+        raise ValueError(
+            f"task {task.index}: {taken} events laid on BX {task.first_bx}+ where "
+            f"{task.n_events} were planned"
+        )
+    return batch
 
 
 def _fired_bits(batch: DecisionBatch) -> tuple[int, int, tuple[NDArray[np.uint8], tuple[int, ...]]]:
@@ -204,35 +283,21 @@ class DistributedReplay:
     parts: list[DatasetPart]
 
 
-def _tasks(
-    blocks: Iterable[streams.EventBatch], salt: int, blocks_per_task: int
-) -> Iterator[_Task]:
-    group: list[streams.EventBatch] = []
-    index = 0
-    for block in blocks:
-        if len(block) == 0:
-            continue
-        group.append(block)
-        if len(group) == blocks_per_task:
-            yield _Task.of(index, salt, tuple(group))
-            index += 1
-            group = []
-    if group:
-        yield _Task.of(index, salt, tuple(group))
-
-
 def replay_distributed(
     client: Any,
     job: Job,
     menu: Menu,
-    placed: Iterable[streams.EventBatch],
+    source: streams.EventSource,
+    scheme: FillingScheme,
     *,
+    label: str,
+    max_bx: int | None,
     salt: int,
     out: Path | None,
     count_mu: bool,
     blocks_per_task: int | None = None,
 ) -> DistributedReplay:
-    """Replay the ``placed`` blocks of one sample on the cluster of ``client``.
+    """Replay one sample (``source`` on ``scheme``, at most ``max_bx`` BX) on the cluster.
 
     ``out``: the directory of the partitioned decisions dataset (parts and manifest),
     or None to only count (signals). ``count_mu``: count each BX's μ of the job's
@@ -243,11 +308,14 @@ def replay_distributed(
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     window = _IN_FLIGHT_PER_WORKER * n_workers + 1
     state = SequentialState(menu)
-    tasks = _tasks(placed, salt, blocks_per_task or job.blocks_per_task or BLOCKS_PER_TASK)
+    plan = _task_plan(
+        source, scheme, max_bx, salt, blocks_per_task or job.blocks_per_task or BLOCKS_PER_TASK
+    )
+    tasks = iter(plan)
     scoring: deque[tuple[_Task, Any]] = deque()
     finishing: dict[Any, _Task] = {}
     results: dict[int, tuple[DecisionCounts, DatasetPart | None]] = {}
-    sent_rows: dict[int, int] = {}
+    rows: dict[int, int] = {}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
 
@@ -267,17 +335,19 @@ def replay_distributed(
             if task is None:
                 exhausted = True
                 break
-            sent_rows[task.index] = task.n_rows
-            future = _submit(
-                client,
+            future = client.submit(
                 _score_task,
                 menu_key,
                 job,
                 menu,
+                source,
+                label,
+                scheme,
                 task,
                 key=f"l1sim-score-{token}-{salt}-{task.index}",
+                pure=False,
             )
-            scoring.append((replace(task, blocks=()), future))
+            scoring.append((task, future))
         if not scoring:
             break
         task, scored = scoring.popleft()
@@ -285,11 +355,14 @@ def replay_distributed(
             client.submit(_fired_bits, scored, key=f"l1sim-fired-{token}-{salt}-{task.index}"),
             task,
         )
-        if n_rows != task.n_rows or first_bx != task.first_bx:
+        if first_bx != task.first_bx or not (
+            n_rows == task.n_bx or (task.last and 0 < n_rows <= task.n_bx)
+        ):
             raise UserError(
                 f"task {task.index}: {n_rows} BX from BX {first_bx} came back for "
-                f"{task.n_rows} BX from BX {task.first_bx} sent"
+                f"{task.n_bx} BX from BX {task.first_bx} sent"
             )
+        rows[task.index] = n_rows
         global_bx = first_bx + np.arange(n_rows, dtype=np.int64)
         decisions = state.apply(global_bx, unpack_bits(fired))
         packed = {
@@ -310,7 +383,7 @@ def replay_distributed(
         scored.release()
         collect(block=False)
     collect(block=True)
-    return _merge(results, sent_rows, out)
+    return _merge(results, rows, out, len(plan))
 
 
 def _result(future: Any, task: _Task) -> Any:
@@ -321,27 +394,19 @@ def _result(future: Any, task: _Task) -> Any:
         raise
     except Exception as exc:
         raise UserError(
-            f"task {task.index} (BX {task.first_bx} to {task.first_bx + task.n_rows - 1}) "
+            f"task {task.index} (BX {task.first_bx} to {task.first_bx + task.n_bx - 1}) "
             f"failed on Dask: {type(exc).__name__}: {exc}; nothing was written"
         ) from exc
 
 
-def _submit(client: Any, function: Any, *args: Any, key: str) -> Any:
-    """``client.submit`` of a task whose placed events travel inside it (tens of MB, on purpose:
-    Dask can then re-run it on another worker after a death)."""
-    import dask  # noqa: PLC0415  (with distributed)
-
-    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "2GiB"}):
-        return client.submit(function, *args, key=key, pure=False)
-
-
 def _merge(
     results: dict[int, tuple[DecisionCounts, DatasetPart | None]],
-    sent_rows: dict[int, int],
+    rows: dict[int, int],
     out: Path | None,
+    n_planned: int,
 ) -> DistributedReplay:
     """Check that every task came back once with its rows, merge counts, write the manifest."""
-    missing = sorted(set(sent_rows) - set(results))
+    missing = sorted(set(range(n_planned)) - set(results))
     if missing:
         raise UserError(f"tasks {missing[:10]} never came back: the run is incomplete")
     accumulator = CountsAccumulator()
@@ -349,8 +414,8 @@ def _merge(
     n_rows = 0
     for index in sorted(results):
         counts, part = results[index]
-        if counts.n_rows != sent_rows[index]:
-            raise UserError(f"task {index}: {counts.n_rows} BX counted of {sent_rows[index]} sent")
+        if counts.n_rows != rows[index]:
+            raise UserError(f"task {index}: {counts.n_rows} BX counted of {rows[index]} replayed")
         n_rows += counts.n_rows
         accumulator.add_counts(counts)
         if part is not None:
@@ -387,7 +452,10 @@ def replay_job(
                 client,
                 portable,
                 menu,
-                placed_stream(portable, background, scheme, job.max_bx, label),
+                background,
+                scheme,
+                label=label,
+                max_bx=job.max_bx,
                 salt=0,
                 out=decisions_path,
                 count_mu=True,
@@ -410,7 +478,10 @@ def replay_job(
                     client,
                     portable,
                     menu,
-                    placed_stream(portable, source, scheme, None, f"signal {name}"),
+                    source,
+                    scheme,
+                    label=f"signal {name}",
+                    max_bx=None,
                     salt=index,
                     out=None,
                     count_mu=False,

@@ -372,9 +372,14 @@ def placed_stream(
     scheme: FillingScheme,
     max_bx: int | None,
     label: str,
+    *,
+    first_orbit: int = 0,
 ) -> Iterator[streams.EventBatch]:
-    """Events laid on the bunch clock in blocks of :data:`BLOCK_BX` (before any pile-up)."""
-    placed = streams.timeline.place(source, scheme, max_bx=max_bx, origin=label, chunk_bx=BLOCK_BX)
+    """Events laid on the bunch clock from ``first_orbit`` on, in blocks of :data:`BLOCK_BX`
+    (before any pile-up); ``max_bx`` counts from there."""
+    placed = streams.timeline.place(
+        source, scheme, first_orbit=first_orbit, max_bx=max_bx, origin=label, chunk_bx=BLOCK_BX
+    )
     if job.pileup is None:
         return placed
     mu_text = f"{job.pileup:g}" if isinstance(job.pileup, float | int) else "(a profile)"

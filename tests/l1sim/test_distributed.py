@@ -46,10 +46,9 @@ seeds:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    with cluster, distributed.Client(cluster) as dask_client:
+    from l1sim._distributed import local_cluster
+
+    with local_cluster(2) as cluster, distributed.Client(cluster) as dask_client:
         yield dask_client
 
 
@@ -183,7 +182,35 @@ def test_a_missing_or_duplicated_chunk_fails_the_run(tmp_path: Path) -> None:
         write_manifest(tmp_path, [DatasetPart(part.file, rows + 1, part.first_bx, part.last_bx)])
     counts = DecisionCounts.of(batch)
     with pytest.raises(UserError, match=r"tasks \[1\] never came back"):
-        _merge({0: (counts, None)}, {0: rows, 1: rows}, None)
+        _merge({0: (counts, None)}, {0: rows}, None, 2)
     with pytest.raises(UserError, match="counted of"):
-        _merge({0: (counts, None)}, {0: rows + 5}, None)
+        _merge({0: (counts, None)}, {0: rows + 5}, None, 1)
     assert not (tmp_path / MANIFEST_NAME).exists()
+
+
+@pytest.mark.parametrize(
+    ("n_events", "max_bx", "blocks_per_task"),
+    [(150_000, None, 1), (150_000, 250_000, 1), (300_000, None, 2), (71_000, 99_792, 1)],
+)
+def test_task_plan_matches_one_placement(
+    n_events: int, max_bx: int | None, blocks_per_task: int
+) -> None:
+    """Each task's event range is what the single-process placement lays on its BX."""
+    from l1sim._distributed import _task_plan
+    from streams import synthetic, timeline
+    from streams.timeline import FillingScheme
+
+    source = synthetic.generate("background", n_events, seed=5)
+    scheme = FillingScheme.default()
+    plan = _task_plan(source, scheme, max_bx, 0, blocks_per_task)
+    placed = list(timeline.place(source, scheme, max_bx=max_bx))
+    has_event = np.concatenate([b.has_event for b in placed])
+    event_id = np.concatenate([b.event_id for b in placed])
+    assert [t.index for t in plan] == list(range(len(plan)))
+    assert [t.last for t in plan] == [False] * (len(plan) - 1) + [True]
+    for task in plan:
+        window = slice(task.first_bx, task.first_bx + task.n_bx)
+        ids = event_id[window][has_event[window]]
+        assert list(ids) == list(range(task.first_event, task.first_event + task.n_events))
+    last = plan[-1]
+    assert last.first_bx < len(has_event) <= last.first_bx + last.n_bx
