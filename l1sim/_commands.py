@@ -27,18 +27,19 @@ def _say(message: str) -> None:
     print(f"l1sim: {message}", file=sys.stderr)
 
 
-def report(directory: Path) -> int:
+def report(directory: Path, *, label: str | None = None, com_tev: float | None = None) -> int:
     """Re-render the plots and ``report.html`` of ``directory`` from its ``summary.json``.
 
     Rendering happens in a temporary directory first; files are moved in only when
-    every plot and the HTML were produced.
+    every plot and the HTML were produced. ``label`` and ``com_tev``: the plots' CMS
+    label text and √s (see :func:`l1sim._report.write_report`).
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise UserError(f"{directory}: no such directory")
     summary = read_summary(directory / SUMMARY_NAME)
     with staged_files(directory) as staging:
-        write_report(summary, staging)
+        write_report(summary, staging, label=label, com_tev=com_tev)
     _say(f"report written to {directory / 'report.html'}")
     return 0
 

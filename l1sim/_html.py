@@ -384,8 +384,8 @@ def _pileup_table(summary: Summary) -> str:
     headers = [
         "rate",
         "model (chosen)",
-        "a [kHz]",
-        "b [kHz]",
+        f"a [kHz / {symbol}]",
+        f"b [kHz / {symbol}²]",
         "c [kHz]",
         "χ² / ndf",
         "other model χ² / ndf",

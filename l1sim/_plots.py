@@ -1,13 +1,16 @@
-"""PNG plots of a run, drawn from ``summary.json`` alone.
+"""PNG plots of a run, drawn from ``summary.json`` alone, in the field's style.
 
-Each function takes one section of the summary and returns a matplotlib
-:class:`~matplotlib.figure.Figure` (or ``None`` when the section has nothing to
-draw). Figures are created without pyplot, so nothing depends on a display or on
-global backend state. Rates are on log scales in kHz, with the Phase-2 limits
-(750 kHz accept rate, 12.5 µs latency) drawn where they apply.
+Each function takes one section of the summary and a :class:`PlotContext` (label,
+sample, pile-up, √s: :mod:`l1sim._plot_style`) and returns matplotlib
+:class:`~matplotlib.figure.Figure` objects (none when the section has nothing to
+draw). The per-seed plots hold every seed of the menu, 16 panels a page. Figures are
+created without pyplot, so nothing depends on a display or on global backend state;
+they are drawn in mplhep's CMS style with the CMS label. Rates are on log scales in
+kHz with 68 % bands, a zero count shown as its 68 % upper limit, with the Phase-2
+limits (750 kHz accept rate, 12.5 µs latency) drawn where they apply.
 """
 
-# ruff: noqa: RUF001, RUF002  (Greek letters and the multiplication sign are meant in labels)
+# ruff: noqa: RUF001  (Greek letters and the multiplication sign are meant in labels)
 
 from __future__ import annotations
 
@@ -23,13 +26,27 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from l1sim._format import format_rate
+from l1sim._format import format_rate, significant
 from l1sim._outdir import write_bytes_atomic
+from l1sim._plot_style import (
+    PlotContext,
+    cms_label,
+    context_of,
+    page_filename,
+    pages,
+    styled,
+)
 from l1sim._summary import BX_PER_ORBIT, LATENCY_BUDGET_US, MAX_L1_RATE_HZ, Summary
 
 _LIMIT_STYLE: dict[str, Any] = {"color": "crimson", "linestyle": "--", "linewidth": 1.2}
 _THRESHOLD_STYLE: dict[str, Any] = {"color": "dimgray", "linestyle": ":", "linewidth": 1.2}
-_PANEL_SIZE = (4.6, 3.4)
+_PANEL_SIZE = (4.6, 3.6)
+_GRID_FONT = 10.0
+_SINGLE_FONT = 13.0
+#: the one-sided level of the upper limits drawn for zero counts (the bands' 68 %)
+_LIMIT_CL = "68 %"
+
+Draw = Callable[[Any, PlotContext], list[Figure]]
 
 
 @dataclass(frozen=True)
@@ -42,26 +59,56 @@ class Plot:
     png: bytes
 
 
-def _grid(n_panels: int, title: str, max_columns: int = 3) -> tuple[Figure, list[Axes]]:
-    """A titled figure with ``n_panels`` axes in rows of at most ``max_columns``."""
+def _grid(n_panels: int, title: str, max_columns: int = 4) -> tuple[Figure, list[Axes]]:
+    """A titled figure with ``n_panels`` axes in rows of at most ``max_columns`` (room at
+    the top for the title and one legend for all panels).
+    """
     columns = min(max_columns, max(1, n_panels))
     rows = math.ceil(n_panels / columns)
-    width, height = _PANEL_SIZE[0] * columns, _PANEL_SIZE[1] * rows
+    width, height = _PANEL_SIZE[0] * columns, _PANEL_SIZE[1] * rows + 1.0
     figure = Figure(figsize=(width, height))
-    # fixed margins in inches: a layout engine costs seconds on a 3 x 3 grid of log axes
+    # fixed margins in inches: a layout engine costs seconds on a 4 x 4 grid of log axes
     figure.subplots_adjust(
-        left=0.75 / width,
-        right=1 - 0.15 / width,
+        left=0.85 / width,
+        right=1 - 0.2 / width,
         bottom=0.6 / height,
-        top=1 - 0.8 / height,
-        wspace=0.32,
-        hspace=0.42 * 3.4 / _PANEL_SIZE[1],
+        top=1 - 1.55 / height,
+        wspace=0.36,
+        hspace=0.62,
     )
     axes = [figure.add_subplot(rows, columns, index + 1) for index in range(rows * columns)]
     for spare in axes[n_panels:]:
         spare.set_visible(False)
-    figure.suptitle(title, y=1 - 0.15 / height, fontsize=13)
+    figure.suptitle(title, y=1 - 0.15 / height, fontsize=_GRID_FONT * 1.4)
     return figure, axes[:n_panels]
+
+
+def _shared_legend(figure: Figure, axes: Sequence[Axes]) -> None:
+    """One legend for the whole grid, below its title: every label drawn on any panel once."""
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    if handles:
+        height = figure.get_figheight()
+        figure.legend(
+            list(handles.values()),
+            list(handles),
+            loc="upper center",
+            bbox_to_anchor=(0.5, 1 - 0.55 / height),
+            ncol=min(len(handles), 6),
+            fontsize=_GRID_FONT * 0.95,
+            frameon=False,
+        )
+
+
+def _single(title: str, context: PlotContext, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A one-panel figure with the CMS label (pile-up and √s at the right) and ``title``."""
+    figure = Figure(figsize=size, layout="constrained")
+    ax = figure.add_subplot()
+    figure.suptitle(title, fontsize=_SINGLE_FONT * 1.05)
+    cms_label(ax, context, context.right_label, _SINGLE_FONT)
+    return figure, ax
 
 
 def _khz(values: Sequence[float | None]) -> np.ndarray:
@@ -80,40 +127,132 @@ def _positive(values: np.ndarray) -> np.ndarray:
     return np.where(values > 0, values, np.nan)
 
 
-def rate_vs_threshold(section: dict[str, Any]) -> Figure | None:
-    """Rate of each seed versus its threshold, with the current threshold and the 750 kHz line."""
+def _paged(
+    section: dict[str, Any], what: str, context: PlotContext
+) -> list[tuple[Figure, list[tuple[Axes, str, Any]]]]:
+    """One grid figure per page of the section's seeds, with each panel's seed and data;
+    each panel carries the CMS label and its seed's name above it.
+    """
+    items = list(section.items())
+    chunks = pages(items)
+    result = []
+    for number, chunk in enumerate(chunks, start=1):
+        figure, axes = _grid(len(chunk), context.title(what, number, len(chunks)))
+        panels = []
+        for ax, (seed, data) in zip(axes, chunk, strict=True):
+            cms_label(ax, context, "", _GRID_FONT * 0.9)
+            ax.set_title(seed, fontsize=_GRID_FONT * 1.05, pad=_GRID_FONT * 1.7)
+            panels.append((ax, seed, data))
+        result.append((figure, panels))
+    return result
+
+
+def _finish_pages(pages_: list[tuple[Figure, list[tuple[Axes, str, Any]]]]) -> list[Figure]:
+    """The figures of :func:`_paged`, each with its shared legend."""
+    for figure, panels in pages_:
+        _shared_legend(figure, [ax for ax, _, _ in panels])
+    return [figure for figure, _ in pages_]
+
+
+def _menu_threshold(ax: Axes, value: float | None) -> None:
+    """The menu's threshold as a dotted line with its value written beside it."""
+    if value is None:
+        return
+    ax.axvline(value, **_THRESHOLD_STYLE, label="menu threshold")
+    ax.annotate(
+        f" {value:g}",
+        (value, 1.0),
+        xycoords=("data", "axes fraction"),
+        va="top",
+        fontsize=_GRID_FONT * 0.75,
+        color="dimgray",
+    )
+
+
+def rate_vs_threshold(section: dict[str, Any], context: PlotContext) -> list[Figure]:
+    """Rate of each seed versus its threshold (68 % band; zero counts as their 68 % upper
+    limit), with the current threshold and the 750 kHz line; every seed, 16 a page.
+    """
     if not section:
-        return None
-    figure, axes = _grid(len(section), "Rate versus threshold (background, prescale 1)")
-    for ax, (seed, scan) in zip(axes, section.items(), strict=True):
-        thresholds = np.asarray(scan["thresholds"], dtype=float)
-        rate = _positive(_khz(scan["rate_hz"]))
-        if scan.get("low_hz") and scan.get("high_hz"):
-            low, high = _positive(_khz(scan["low_hz"])), _khz(scan["high_hz"])
-        else:
-            error = _khz(scan.get("error_hz") or [0.0] * len(rate))
-            low, high = _positive(rate - error), rate + error
-        ax.step(thresholds, rate, where="post", color="tab:blue", label="rate")
-        ax.fill_between(
-            thresholds,
-            low,
-            high,
-            step="post",
+        return []
+    drawn = _paged(section, "Rate versus threshold (prescale 1)", context)
+    for _, panels in drawn:
+        for ax, _seed, scan in panels:
+            _rate_panel(ax, scan)
+    return _finish_pages(drawn)
+
+
+def _rate_panel(ax: Axes, scan: dict[str, Any]) -> None:
+    """One seed's rate-versus-threshold panel."""
+    thresholds = np.asarray(scan["thresholds"], dtype=float)
+    rate = _khz(scan["rate_hz"])
+    if scan.get("low_hz") and scan.get("high_hz"):
+        low, high = _positive(_khz(scan["low_hz"])), _khz(scan["high_hz"])
+    else:
+        error = _khz(scan.get("error_hz") or [0.0] * len(rate))
+        low, high = _positive(rate - error), rate + error
+    zero = rate == 0
+    ax.step(thresholds, _positive(rate), where="post", color="tab:blue", label="rate")
+    ax.fill_between(
+        thresholds, low, high, step="post", color="tab:blue", alpha=0.25, label="68 % interval"
+    )
+    if zero.any() and thresholds.size == 1:  # one point: the limit as a line across
+        ax.axhline(
+            float(high[0]),
             color="tab:blue",
-            alpha=0.25,
-            label="68 % stat. interval",
+            linestyle="--",
+            label=f"no BX passes: {_LIMIT_CL} upper limit",
         )
-        ax.axhline(MAX_L1_RATE_HZ / 1e3, **_LIMIT_STYLE, label="750 kHz L1 limit")
-        current = scan.get("threshold")
-        if current is not None:
-            ax.axvline(current, **_THRESHOLD_STYLE, label=f"menu threshold {current:g}")
-        ax.set_yscale("log")
-        ax.set_title(seed, fontsize=10)
-        ax.set_xlabel(_label(scan.get("variable"), scan.get("unit")))
-        ax.set_ylabel("rate [kHz]")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper right")
-    return figure
+    elif zero.any():
+        ax.step(
+            thresholds,
+            np.where(zero, high, np.nan),
+            where="post",
+            color="tab:blue",
+            linestyle="--",
+            label=f"no BX passes: {_LIMIT_CL} upper limit",
+        )
+    ax.axhline(MAX_L1_RATE_HZ / 1e3, **_LIMIT_STYLE, label="750 kHz L1 limit")
+    _menu_threshold(ax, scan.get("threshold"))
+    if thresholds.size <= 1 or not np.any(rate > 0):
+        ax.text(
+            0.5,
+            0.35,
+            "no counted BX passes\nany threshold scanned",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=_GRID_FONT * 0.85,
+            color="dimgray",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel(_label(scan.get("variable"), scan.get("unit")))
+    ax.set_ylabel("rate [kHz]")
+    ax.grid(alpha=0.3)
+
+
+def _value_error(value: float, error: float) -> str:
+    """``value ± error`` with the error to 2 significant digits and the value to the same
+    decimal place (4 significant digits without an error).
+    """
+    if not error or not math.isfinite(error):
+        return significant(value, 4)
+    decimals = 1 - math.floor(math.log10(abs(error)))
+    shown = max(0, decimals)
+    return f"{round(value, decimals):.{shown}f} ± {round(error, decimals):.{shown}f}"
+
+
+def _fit_text(fit: dict[str, Any], is_mu: bool) -> str:
+    """The fit's coefficients with their units: a [kHz per μ], b [kHz per μ²], c [kHz]."""
+    symbol = "μ" if is_mu else "n"
+    lines = []
+    for key, unit in (("c", "kHz"), ("a", f"kHz / {symbol}"), ("b", f"kHz / {symbol}²")):
+        value = fit.get(key)
+        if value is None or (key == "c" and not fit.get("c_err") and value == 0):
+            continue
+        lines.append(
+            f"{key} = {_value_error(value / 1e3, (fit.get(f'{key}_err') or 0) / 1e3)} {unit}"
+        )
+    return "\n".join(lines)
 
 
 def fit_label(fit: dict[str, Any], is_mu: bool = True) -> str:
@@ -126,20 +265,22 @@ def fit_label(fit: dict[str, Any], is_mu: bool = True) -> str:
     return f"fit {model}{quality}" + (" (bad fit)" if fit.get("bad") else "")
 
 
-def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
-    """Rate in bins of pile-up with the chosen fit, its 1σ band and the extrapolation.
+def rate_vs_pileup(section: dict[str, Any], context: PlotContext) -> list[Figure]:
+    """Rate in bins of pile-up with the chosen fit, its 68 % band, the extrapolation and
+    the fit coefficients with their units.
 
     The fit curve and band come from the summary (``fit.curve``, computed by
     :func:`emulator.analysis.fit_curve`); nothing is evaluated here.
     """
     series = (section or {}).get("series") or {}
     if not series:
-        return None
+        return []
     is_mu = bool(section.get("is_mu", True))
-    figure = Figure(figsize=(7.5, 5.0), layout="constrained")
-    ax = figure.add_subplot()
+    what = "Rate versus pile-up" if is_mu else "Rate versus reconstructed vertices"
+    figure, ax = _single(context.title(what), context, (9.0, 6.4))
     colors = [f"C{index}" for index in range(10)]
     mu_max = 0.0
+    coefficients = []
     for index, (name, points) in enumerate(series.items()):
         color = colors[index % len(colors)]
         mu = np.asarray(points["mu"], dtype=float)
@@ -149,6 +290,8 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
         mu_max = max(mu_max, float(np.nanmax(mu)) if mu.size else 0.0)
         fit = points.get("fit") or {}
         curve = fit.get("curve")
+        if fit:
+            coefficients.append(f"{name}: {fit_label(fit, is_mu)}\n{_fit_text(fit, is_mu)}")
         if curve:
             grid = np.asarray(curve["mu"], dtype=float)
             mu_max = max(mu_max, float(grid.max()))
@@ -156,7 +299,7 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
                 grid,
                 _positive(_khz(curve["rate_hz"])),
                 color=color,
-                linewidth=1.2,
+                linewidth=1.4,
                 linestyle="--" if fit.get("bad") else "-",
                 label=fit_label(fit, is_mu),
             )
@@ -166,6 +309,7 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
                 _khz(curve["high_hz"]),
                 color=color,
                 alpha=0.2,
+                label="68 % band of the fit",
             )
         at_target = fit.get("rate_at_target_hz")
         target = fit.get("target_mu")
@@ -175,9 +319,9 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
                 [at_target / 1e3],
                 yerr=[(fit.get("error_at_target_hz") or 0.0) / 1e3],
                 fmt="*",
-                ms=11,
+                ms=12,
                 color=color,
-                label=f"{name}: {format_rate(at_target)} at μ = {target:g}"
+                label=f"{format_rate(at_target)} at μ = {target:g}"
                 + (" (far beyond the fitted range)" if fit.get("far_beyond") else ""),
             )
     ax.axhline(MAX_L1_RATE_HZ / 1e3, **_LIMIT_STYLE, label="750 kHz L1 limit")
@@ -196,83 +340,128 @@ def rate_vs_pileup(section: dict[str, Any]) -> Figure | None:
     ax.set_xlim(0, mu_max * 1.05 if mu_max > 0 else None)
     ax.set_xlabel(section.get("variable") or "pile-up μ (mean number of interactions per BX)")
     ax.set_ylabel("rate [kHz]")
-    ax.set_title(
-        "Rate versus pile-up (band: 1σ of the fit)"
-        if is_mu
-        else "Rate versus reconstructed vertices"
-    )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    return figure
+    ax.legend(loc="lower right", fontsize=_SINGLE_FONT * 0.7)
+    if coefficients:
+        ax.text(
+            0.03,
+            0.97,
+            "\n".join(coefficients),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=_SINGLE_FONT * 0.72,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"},
+        )
+    return [figure]
 
 
-def score_distributions(section: dict[str, Any]) -> Figure | None:
-    """Normalised score (or leading-object pT) distributions, background against each signal."""
+def score_distributions(section: dict[str, Any], context: PlotContext) -> list[Figure]:
+    """Normalised score (or leading-object pT) distributions, background against each
+    signal, the overflow bin marked; every seed, 16 a page.
+    """
     if not section:
-        return None
-    figure, axes = _grid(len(section), "Score distributions: background versus signals")
-    for ax, (seed, histogram) in zip(axes, section.items(), strict=True):
-        edges = np.asarray(histogram["bin_edges"], dtype=float)
-        samples = {"background": histogram["background"], **(histogram.get("signals") or {})}
-        for index, (name, counts) in enumerate(samples.items()):
-            values = np.asarray(counts, dtype=float)
-            total = values.sum()
-            if total <= 0:
-                continue
-            style = {"color": "black", "linewidth": 1.6} if index == 0 else {"color": f"C{index}"}
-            ax.stairs(_positive(values / total), edges, label=name, **style)
-        threshold = histogram.get("threshold")
-        if threshold is not None:
-            ax.axvline(threshold, **_THRESHOLD_STYLE, label=f"threshold {threshold:g}")
-        ax.set_yscale("log")
-        ax.set_title(seed, fontsize=10)
-        ax.set_xlabel(_label(histogram.get("variable"), histogram.get("unit")))
-        ax.set_ylabel("fraction of events per bin")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper right")
-    return figure
-
-
-def efficiency_vs_rate(section: dict[str, Any]) -> Figure | None:
-    """Signal efficiency against background rate for each seed (a ROC curve in trigger units)."""
-    if not section:
-        return None
-    figure, axes = _grid(len(section), "Signal efficiency versus background rate")
-    for ax, (seed, curves) in zip(axes, section.items(), strict=True):
-        rate = _positive(_khz(curves["rate_hz"]))
-        point = curves.get("menu_threshold") or {}
-        for index, (name, efficiency) in enumerate((curves.get("signals") or {}).items()):
-            ax.plot(rate, np.asarray(efficiency, dtype=float), color=f"C{index + 1}", label=name)
-            at_menu = (point.get("efficiency") or {}).get(name)
-            if at_menu is not None and point.get("rate_hz"):
-                ax.plot(
-                    [point["rate_hz"] / 1e3],
-                    [at_menu],
-                    "o",
-                    color=f"C{index + 1}",
-                    ms=6,
-                    markeredgecolor="black",
+        return []
+    drawn = _paged(section, "Score distributions", context)
+    for _, panels in drawn:
+        for ax, _seed, histogram in panels:
+            edges = np.asarray(histogram["bin_edges"], dtype=float)
+            samples = {"background": histogram["background"], **(histogram.get("signals") or {})}
+            for index, (name, counts) in enumerate(samples.items()):
+                values = np.asarray(counts, dtype=float)
+                total = values.sum()
+                if total <= 0:
+                    continue
+                style = (
+                    {"color": "black", "linewidth": 1.6} if index == 0 else {"color": f"C{index}"}
                 )
-        if point.get("rate_hz"):
-            ax.plot(
-                [], [], "o", color="white", markeredgecolor="black", label="at the menu threshold"
+                ax.stairs(_positive(values / total), edges, label=name, **style)
+            if edges.size >= 2:
+                ax.axvspan(
+                    edges[-2],
+                    edges[-1],
+                    facecolor="none",
+                    edgecolor="0.55",
+                    hatch="///",
+                    linewidth=0.0,
+                    label="overflow bin (everything above its lower edge)",
+                )
+                ax.annotate(
+                    "overflow",
+                    (edges[-1], 0.5),
+                    xycoords=("data", "axes fraction"),
+                    rotation=90,
+                    ha="right",
+                    va="center",
+                    fontsize=_GRID_FONT * 0.75,
+                    color="0.35",
+                )
+            _menu_threshold(ax, histogram.get("threshold"))
+            ax.set_yscale("log")
+            ax.set_xlabel(_label(histogram.get("variable"), histogram.get("unit")))
+            ax.set_ylabel("fraction per bin")
+            ax.grid(alpha=0.3)
+    return _finish_pages(drawn)
+
+
+def efficiency_vs_rate(section: dict[str, Any], context: PlotContext) -> list[Figure]:
+    """Signal efficiency (with its binomial interval) against background rate for each
+    seed (a ROC curve in trigger units); every seed, 16 a page.
+    """
+    if not section:
+        return []
+    drawn = _paged(section, "Signal efficiency versus background rate", context)
+    for _, panels in drawn:
+        for ax, _seed, curves in panels:
+            _efficiency_panel(ax, curves)
+    return _finish_pages(drawn)
+
+
+def _efficiency_panel(ax: Axes, curves: dict[str, Any]) -> None:
+    """One seed's efficiency-versus-rate panel."""
+    rate = _positive(_khz(curves["rate_hz"]))
+    point = curves.get("menu_threshold") or {}
+    lows, highs = curves.get("low") or {}, curves.get("high") or {}
+    cl = curves.get("cl")
+    band = "interval" if cl is None else f"{100 * cl:.0f} % interval"
+    method = str(curves.get("method") or "").replace("clopper-pearson", "Clopper–Pearson")
+    for index, (name, efficiency) in enumerate((curves.get("signals") or {}).items()):
+        color = f"C{index + 1}"
+        ax.plot(rate, np.asarray(efficiency, dtype=float), color=color, label=name)
+        if name in lows and name in highs:
+            ax.fill_between(
+                rate,
+                np.asarray(lows[name], dtype=float),
+                np.asarray(highs[name], dtype=float),
+                color=color,
+                alpha=0.25,
+                linewidth=0,
+                label=f"{method} {band}".strip() if index == 0 else None,
             )
-        ax.axvline(MAX_L1_RATE_HZ / 1e3, **_LIMIT_STYLE, label="750 kHz L1 limit")
-        ax.set_xscale("log")
-        ax.set_ylim(0, 1.02)
-        ax.set_title(seed, fontsize=10)
-        ax.set_xlabel("background rate [kHz]")
-        ax.set_ylabel("signal efficiency")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
-    return figure
+        at_menu = (point.get("efficiency") or {}).get(name)
+        if at_menu is not None and point.get("rate_hz"):
+            ax.plot(
+                [point["rate_hz"] / 1e3],
+                [at_menu],
+                "o",
+                color=color,
+                ms=6,
+                markeredgecolor="black",
+            )
+    if point.get("rate_hz"):
+        ax.plot([], [], "o", color="white", markeredgecolor="black", label="at the menu threshold")
+    ax.axvline(MAX_L1_RATE_HZ / 1e3, **_LIMIT_STYLE, label="750 kHz L1 limit")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("background rate [kHz]")
+    ax.set_ylabel("signal efficiency")
+    ax.grid(alpha=0.3)
 
 
-def latency(section: dict[str, Any]) -> Figure | None:
+def latency(section: dict[str, Any], context: PlotContext) -> list[Figure]:
     """Latency of each algorithm and of the whole chain against the 12.5 µs budget."""
     algorithms = (section or {}).get("algorithms") or []
     if not algorithms:
-        return None
+        return []
     names = [entry["name"] for entry in algorithms]
     values = [float(entry["latency_us"]) for entry in algorithms]
     slow = [not entry.get("accepts_every_bx", True) for entry in algorithms]
@@ -287,8 +476,10 @@ def latency(section: dict[str, Any]) -> Figure | None:
         values.append(float(total))
         slow.append(False)
     budget = float(section.get("budget_us") or LATENCY_BUDGET_US)
-    figure = Figure(figsize=(8.0, 1.2 + 0.35 * len(names)), layout="constrained")
-    ax = figure.add_subplot()
+    title = "Latency per algorithm"
+    if any(slow):
+        title += " (red: cannot accept a new event every 25 ns)"
+    figure, ax = _single(context.title(title), context, (10.0, min(2.2 + 0.3 * len(names), 120.0)))
     positions = np.arange(len(names))
     colors = [
         "crimson" if is_slow else ("tab:blue" if index < len(algorithms) else "tab:gray")
@@ -299,39 +490,41 @@ def latency(section: dict[str, Any]) -> Figure | None:
         ax.text(value, float(position), f" {value:.3g} µs", va="center", fontsize=8)
     ax.axvline(budget, **_LIMIT_STYLE, label=f"{budget:g} µs Phase-2 L1 budget")
     ax.set_yticks(positions, names, fontsize=8)
+    ax.tick_params(axis="y", which="minor", left=False, right=False)
     ax.invert_yaxis()
     ax.set_xlim(0, max(budget, *values) * 1.18)
     ax.set_xlabel("latency [µs]")
-    title = "Latency per algorithm"
-    if any(slow):
-        title += " (red: cannot accept a new event every 25 ns)"
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(loc="lower right")
     if upstream or total is not None:
         ax.axhline(len(algorithms) - 0.5, color="black", linewidth=0.6)
     ax.grid(alpha=0.3, axis="x")
-    return figure
+    return [figure]
 
 
-def occupancy(section: dict[str, Any]) -> Figure | None:
+def occupancy(section: dict[str, Any], context: PlotContext) -> list[Figure]:
     """Per-BX view of one orbit: colliding slots, events and L1 accepts summed over orbits."""
     if not section or not section.get("accepts"):
-        return None
+        return []
     bx = np.arange(BX_PER_ORBIT)
     n_orbits = max(1, int(section.get("n_orbits") or 1))
     accepts = np.asarray(section["accepts"], dtype=float)
     colliding = np.asarray(section.get("colliding") or np.zeros(BX_PER_ORBIT), dtype=float)
-    figure = Figure(figsize=(11.0, 4.8), layout="constrained")
+    figure = Figure(figsize=(12.0, 5.6), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1, 2])
+    figure.suptitle(
+        context.title(f"Per-BX occupancy over an orbit ({n_orbits} orbit(s) replayed)"),
+        fontsize=_SINGLE_FONT * 1.05,
+    )
+    cms_label(top, context, context.right_label, _SINGLE_FONT)
     top.fill_between(bx, colliding > 0, step="mid", color="tab:green", alpha=0.6)
     top.set_yticks([0, 1], ["empty", "colliding"])
-    top.set_title(f"Per-BX occupancy over an orbit ({n_orbits} orbit(s) replayed)")
+    top.tick_params(axis="y", which="minor", left=False, right=False)
     bottom.step(bx, accepts / n_orbits, where="mid", color="tab:blue", linewidth=0.7)
     bottom.set_ylabel("L1 accepts per orbit")
     bottom.set_xlabel("bunch crossing in orbit (BX)")
     bottom.set_xlim(0, BX_PER_ORBIT - 1)
     bottom.grid(alpha=0.3)
-    return figure
+    return [figure]
 
 
 def figure_to_png(figure: Figure) -> bytes:
@@ -343,14 +536,16 @@ def figure_to_png(figure: Figure) -> bytes:
 
 
 #: (file name, title, caption, summary key, drawing function), in report order
-_PLOTS: tuple[tuple[str, str, str, str, Callable[[Any], Figure | None]], ...] = (
+_PLOTS: tuple[tuple[str, str, str, str, Draw], ...] = (
     (
         "rate_vs_threshold.png",
         "Rate versus threshold",
         (
-            "Background rate of each seed with its cut moved, computed in one pass from "
-            "cumulative histograms; band: 68 % Wilson interval. Up to nine seeds are drawn, "
-            "the NN seeds first; `l1sim rates DIR --seed S --target-rate HZ` scans any seed."
+            "Background rate of each seed with its cut moved (prescale 1), computed in one "
+            "pass from cumulative histograms; band: 68 % Wilson interval; where no counted BX "
+            "passes, the dashed line is the 68 % upper limit. Every seed of the menu, NN "
+            "seeds first, 16 to a page; `l1sim rates DIR --table` lists them all with "
+            "uncertainties."
         ),
         "rate_vs_threshold",
         rate_vs_threshold,
@@ -360,9 +555,10 @@ _PLOTS: tuple[tuple[str, str, str, str, Callable[[Any], Figure | None]], ...] = 
         "Rate versus pile-up",
         (
             "Final-OR rate in bins of pile-up, fitted with a·μ + b·μ² or c + a·μ + b·μ² "
-            "(whichever has the larger χ² probability; dashed when the fit is bad) and "
-            "extrapolated to the target μ. Inputs that only give reconstructed vertices are "
-            "binned in vertices and not extrapolated."
+            "(whichever has the larger χ² probability; dashed when the fit is bad; band: 68 % "
+            "of the fit; coefficients in kHz per μ and kHz per μ²) and extrapolated to the "
+            "target μ. Inputs that only give reconstructed vertices are binned in vertices "
+            "and not extrapolated."
         ),
         "rate_vs_pileup",
         rate_vs_pileup,
@@ -372,7 +568,7 @@ _PLOTS: tuple[tuple[str, str, str, str, Callable[[Any], Figure | None]], ...] = 
         "Score distributions",
         (
             "Scores of each seed on background (colliding BX) and on each signal sample, "
-            "normalised; the last bin holds the overflow."
+            "normalised; the hatched last bin holds the overflow."
         ),
         "score_distributions",
         score_distributions,
@@ -380,7 +576,10 @@ _PLOTS: tuple[tuple[str, str, str, str, Callable[[Any], Figure | None]], ...] = 
     (
         "efficiency_vs_rate.png",
         "Efficiency versus rate",
-        "Signal efficiency against background rate as the threshold is scanned.",
+        (
+            "Signal efficiency against background rate as the threshold is scanned; band: "
+            "the binomial (Clopper–Pearson) interval of each point's efficiency."
+        ),
         "efficiency_vs_rate",
         efficiency_vs_rate,
     ),
@@ -401,13 +600,23 @@ _PLOTS: tuple[tuple[str, str, str, str, Callable[[Any], Figure | None]], ...] = 
 )
 
 
-def render_plots(summary: Summary) -> list[Plot]:
-    """Draw every plot the summary has data for, in report order."""
+def render_plots(
+    summary: Summary, *, label: str | None = None, com_tev: float | None = None
+) -> list[Plot]:
+    """Draw every plot the summary has data for, in report order (pages in order).
+
+    ``label`` is the text after "CMS Simulation" (default "Private work"); ``com_tev``
+    the √s shown (default: from the summary's ``report`` section or the inputs).
+    """
+    context = context_of(summary, label=label, com_tev=com_tev)
     plots = []
-    for filename, title, caption, key, draw in _PLOTS:
-        figure = draw(summary.get(key) or {})
-        if figure is not None:
-            plots.append(Plot(filename, title, caption, figure_to_png(figure)))
+    with styled():
+        for filename, title, caption, key, draw in _PLOTS:
+            figures = draw(summary.get(key) or {}, context)
+            for page, figure in enumerate(figures, start=1):
+                name = page_filename(filename, page)
+                heading = title if len(figures) == 1 else f"{title} ({page} of {len(figures)})"
+                plots.append(Plot(name, heading, caption, figure_to_png(figure)))
     return plots
 
 

@@ -302,6 +302,19 @@ def build_parser() -> argparse.ArgumentParser:
         "from its summary.json.",
     )
     report.add_argument("directory", type=Path, metavar="DIR")
+    report.add_argument(
+        "--label",
+        default=None,
+        metavar="TEXT",
+        help='the plots\' label after "CMS Simulation" (default: Private work)',
+    )
+    report.add_argument(
+        "--com",
+        type=_positive_float,
+        default=None,
+        metavar="TEV",
+        help="centre-of-mass energy shown on the plots (default: from the inputs' names)",
+    )
     add_menu_parser(commands, [verbosity])
     _cosim_cmd.add_parser(commands, [verbosity], _positive_int, _non_negative_float)
     _firmware_cmd.add_parser(commands, [verbosity, overwrite], _positive_float)
@@ -372,7 +385,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         return _commands.rates(args.source, seeds=args.seed, target_rates=args.target_rate)
     if args.command == "report":
-        return _commands.report(args.directory)
+        return _commands.report(args.directory, label=args.label, com_tev=args.com)
     raise AssertionError(args.command)  # argparse guarantees a known command
 
 
