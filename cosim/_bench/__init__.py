@@ -2,7 +2,8 @@
 
 Python stays out of the per-cycle loop. :func:`render_bench` turns a top's port
 list (:class:`DutSpec`) into a small Verilog bench (template ``bench.sv.in``)
-that reads one binary record of packed input words per clock with ``$fread``,
+that reads one binary record of packed input words per clock (``$fread``, or on
+Verilator the DPI-C reader of ``stimulus_dpi.cpp``),
 drives the DUT with it, and writes the DUT's outputs as one hex line per clock with
 ``$fwrite``. Reset is sequenced by the bench itself. What is left for a driver is
 to toggle the clock until ``done`` rises:
@@ -33,6 +34,7 @@ __all__ = [
     "COCOTB_MODULE",
     "DutSpec",
     "Port",
+    "dpi_source",
     "native_main_source",
     "render_bench",
 ]
@@ -166,6 +168,15 @@ def _template(name: str) -> str:
 def native_main_source() -> str:
     """The plain Verilator C++ main that toggles ``l1sim_bench.clk`` until ``done``."""
     return _template("native_main.cpp")
+
+
+def dpi_source() -> str:
+    """The DPI-C stimulus reader compiled into every Verilator build.
+
+    Verilator's ``$fread`` reads one byte per locked ``fgetc()``; the bench calls
+    these functions instead under ``ifdef VERILATOR`` (one ``fread()`` per record).
+    """
+    return _template("stimulus_dpi.cpp")
 
 
 def render_bench(spec: DutSpec) -> str:
