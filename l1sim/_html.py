@@ -14,6 +14,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from emulator.analysis import CL_68, rate_scale_hz, upper_limit_fraction
 from l1sim._format import format_rate, significant
 from l1sim._plots import Plot
 from l1sim._summary import LATENCY_BUDGET_US, MAX_L1_RATE_HZ, Summary
@@ -255,8 +256,22 @@ def _bias_note(summary: Summary) -> str:
     return f"<p class='warning'><strong>Not minimum bias.</strong> {_e(note)}.</p>"
 
 
+def _rate_or_limit(summary: Summary, rate_hz: Any, error_hz: Any = None) -> str:
+    """A rate with its uncertainty, or for a rate of 0 (no counted BX accepted) its 68 %
+    upper limit (:func:`emulator.analysis.upper_limit_fraction`) instead of "0 ± 0".
+    """
+    normalisation = summary.get("normalisation") or {}
+    n_bx, bunches = normalisation.get("n_colliding_bx"), normalisation.get("colliding_bunches")
+    if rate_hz == 0 and n_bx and bunches:
+        limit = upper_limit_fraction(int(n_bx), CL_68) * rate_scale_hz(int(bunches))
+        return f"< {format_rate(limit)} (68 % CL)"
+    return format_rate(rate_hz, error_hz)
+
+
 def _rates_table(summary: Summary) -> str:
-    """Per-seed threshold, prescale, rate and pure rate, then the OR and the L1 accept."""
+    """Per-seed threshold, prescale, rate and pure rate (zero counts as 68 % upper limits),
+    then the OR and the L1 accept.
+    """
     rates = summary.get("rates", {})
     rows = []
     for seed in rates.get("seeds", []):
@@ -273,9 +288,9 @@ def _rates_table(summary: Summary) -> str:
                 _e(threshold_text),
                 _e(_number(seed.get("prescale"))),
                 _e(_number(seed.get("count"))),
-                _e(format_rate(seed.get("unprescaled_rate_hz"))),
-                _e(format_rate(seed.get("rate_hz"), seed.get("error_hz"))),
-                _e(format_rate(seed.get("pure_rate_hz"), seed.get("pure_error_hz"))),
+                _e(_rate_or_limit(summary, seed.get("unprescaled_rate_hz"))),
+                _e(_rate_or_limit(summary, seed.get("rate_hz"), seed.get("error_hz"))),
+                _e(_rate_or_limit(summary, seed.get("pure_rate_hz"), seed.get("pure_error_hz"))),
             )
         )
     for label, key in (("total (OR of seeds)", "total"), ("L1 accept (after rules)", "l1_accept")):

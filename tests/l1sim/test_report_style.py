@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from l1sim import _plots
+from l1sim._html import render_html
 from l1sim._plot_style import PANELS_PER_PAGE, PlotContext, context_of, page_filename, pages
 from l1sim._report import write_report
 
@@ -199,3 +200,12 @@ def test_report_holds_every_page(example_summary: dict[str, Any], tmp_path: Path
     assert names == ["rate_vs_pileup.png", "rate_vs_threshold.png", "rate_vs_threshold_p2.png"]
     assert "a [kHz / μ]" in text
     assert "b [kHz / μ²]" in text
+
+
+def test_zero_rates_in_the_report_are_upper_limits(example_summary: dict[str, Any]) -> None:
+    seed = example_summary["rates"]["seeds"][0]
+    seed.update(count=0, rate_hz=0.0, error_hz=0.0, unprescaled_rate_hz=0.0, pure_rate_hz=0.0)
+    text = render_html(example_summary, [])
+    # 1 - (1 - 0.6827)^(1/27600) of 11245.6 Hz x 2760: 1.29 kHz
+    assert text.count("&lt; 1.29 kHz (68 % CL)") == 3
+    assert "0 ± 0 kHz" not in text
