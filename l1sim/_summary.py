@@ -7,7 +7,12 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
 - ``schema`` (required, int), ``l1sim_version``, ``created`` (ISO time),
   ``command`` (how the run was invoked).
 - ``inputs``: ``background`` (list of str), ``signals`` (list of str), ``menu``,
-  ``pileup`` (only what was applied: an overlay, the input's own, or none),
+  ``menu_algorithms`` (what of the menu file is emulated: ``{format`` (yaml,
+  ugt-xml or built-in), ``prescale_column`` (null unless a uGT XML menu's column was
+  chosen), ``algorithms`` (in the file), ``emulated``, ``refused``,
+  ``refused_algorithms``: ``[{index, name, reason}]}``, the uGT algorithms l1sim
+  cannot express and why), ``pileup`` (only what was applied: an overlay, the
+  input's own, or none),
   ``minimum_bias`` (bool) and ``minimum_bias_reason`` (declared with
   ``--minimum-bias``, synthetic minimum-bias background, or not declared),
   ``scheme``, ``max_bx``, ``events_replayed`` (input events placed on the clock
@@ -29,7 +34,8 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
   unit, rate_hz, note}``; when the sample cannot resolve the target (``found``
   false) the threshold and rate are ``null`` and ``note`` says why.
 - ``rate_vs_threshold``: ``{seed: {variable, unit, thresholds, rate_hz, error_hz,
-  threshold}}`` (the rate with the cut placed at each threshold).
+  low_hz, high_hz, n_bx, threshold}}`` (the rate with the cut placed at each
+  threshold, its 68 % Wilson interval and the counted BX), for every seed of the menu.
 - ``rate_vs_pileup``: ``{variable (axis label), key (mu, true_interactions or
   n_vertices), is_mu, notes, series: {name: {mu, rate_hz, error_hz, n_bx, fit:
   {model, a, b, c, a_err, b_err, c_err, covariance, chi2, ndf, chi2_probability,
@@ -39,8 +45,13 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
   (``rate_at_target_hz`` null) for vertices or where the fit is negative.
 - ``score_distributions``: ``{seed: {variable, unit, bin_edges, background,
   signals: {name: counts}, threshold}}``.
-- ``efficiency_vs_rate``: ``{seed: {rate_hz, signals: {name: efficiency}}}``
-  (the same threshold scan for background rate and signal efficiency).
+- ``efficiency_vs_rate``: ``{seed: {rate_hz, rate_low_hz, rate_high_hz, signals:
+  {name: efficiency}, low: {name: [...]}, high: {name: [...]}, n_signal: {name: n},
+  cl, method, menu_threshold: {rate_hz, efficiency: {name: eff}}}}`` (the same
+  threshold scan for background rate and signal efficiency; ``low``/``high``: each
+  point's binomial interval at ``cl``, Clopper-Pearson by default).
+- ``report`` (optional, written by hand): ``{label, com_tev}``, the plots' label
+  after "CMS Simulation" and √s (``l1sim report --label/--com`` override them).
 - ``signals``: list of ``{name, n_events, efficiency: {seed: eff}, l1_efficiency}``.
 - ``timing``: ``{budget_us, algorithms: [{name, latency_cycles, clock_mhz,
   latency_us, initiation_interval, accepts_every_bx}], total_latency_us,
