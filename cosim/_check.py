@@ -45,6 +45,7 @@ from emulator.menu import Menu, MenuError, default_menu, load_menu
 from emulator.plan import MenuPlan, build_plan
 from firmware._errors import FirmwareError
 from firmware._manifest import FirmwareDir, Manifest, ManifestError
+from firmware._seeds import MENU_FILE
 from streams import EventBatch, StreamError
 from streams import patterns as pattern_files
 
@@ -60,8 +61,6 @@ __all__ = [
     "write_patterns",
 ]
 
-#: the menu a firmware directory was built from, when the build stores it
-MENU_FILE = "menu.yaml"
 _HDL_SUFFIXES = (".v", ".sv")
 _NOT_DATA = (".sdc", ".xdc", ".tcl", ".json", ".log", ".txt", ".md", ".vlt")
 

@@ -6,7 +6,9 @@ One pass over a BX stream produces both sides of a co-simulation:
   field by field as the manifest says (``pt[3]`` of ``in_jet`` at its ``lsb``), from
   the emulator's own hardware integers (:func:`emulator.seeds.hardware_slots`: the
   quantization and the truncation to the firmware's object slots happen there and
-  nowhere else), plus the ``valid`` and ``colliding`` strobes;
+  nowhere else; the charge and isolation fields a menu's expression seeds cut on
+  as :mod:`firmware._trace_expr_fields` lays them out), plus the ``valid`` and
+  ``colliding`` strobes;
 * the **expected outputs** from :func:`emulator.run` on the same batches: per BX each
   seed's raw score and decision bit, the prescaled bits, final OR, dead flag and L1
   accept.
@@ -40,6 +42,7 @@ from emulator.plan import Field as SlotField
 from emulator.replay import DecisionBatch
 from emulator.seeds import hardware_slots
 from firmware._manifest import FieldEntry, Manifest, PortEntry
+from firmware._trace_expr_fields import extra_fields, extra_values
 from streams import EventBatch
 from streams.patterns import PatternFile
 from streams.timeline import BX_PER_ORBIT
@@ -236,9 +239,19 @@ def _collection_of(port: PortEntry, plan: MenuPlan) -> str | None:
     )
 
 
+def _extra_type(plan: MenuPlan, collection: str | None, name: str) -> FixedType | None:
+    """Type of a charge / isolation field of the collection's slots (None: not carried)."""
+    if collection is None:
+        return None
+    return dict(extra_fields(plan).get(collection, ())).get(name)
+
+
 def _field_type(plan: MenuPlan, collection: str | None, name: str) -> FixedType:
     if name == _VALID_FIELD:
         return _BIT
+    extra = _extra_type(plan, collection, name)
+    if extra is not None:
+        return extra
     if collection is None:
         return plan.met_type if name == "pt" else plan.phi_type
     return (plan.pt_type, plan.eta_type, plan.phi_type, plan.quality_type)[_SLOT_FIELDS[name]]
@@ -258,6 +271,7 @@ def check_layout(manifest: Manifest, plan: MenuPlan) -> None:
             known = match is not None and (
                 match["name"] in _SLOT_FIELDS
                 or (match["name"] == _VALID_FIELD and collection is not None)
+                or _extra_type(plan, collection, match["name"]) is not None
             )
             if match is None or not known:
                 raise CosimError(f"input port {port.name!r}: unknown field {f.name!r}")
@@ -286,6 +300,11 @@ def _field_values(
         if match["name"] == _VALID_FIELD:
             assert collection is not None
             values[f.name] = slots.collections[collection].valid[:, slot].astype(np.int64)
+            continue
+        if match["name"] not in _SLOT_FIELDS:  # charge / isolation (check_layout knows them)
+            assert collection is not None
+            c = slots.collections[collection]
+            values[f.name] = extra_values(c, match["name"], slot, FixedType.parse(f.type))
             continue
         which = _SLOT_FIELDS[match["name"]]
         if collection is None:

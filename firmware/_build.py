@@ -75,7 +75,7 @@ from firmware._resources import (
     resources_document,
     yosys_resources,
 )
-from firmware._seeds import TracedSeed, input_ports, trace_menu
+from firmware._seeds import MENU_FILE, TracedSeed, input_ports, menu_yaml, trace_menu
 from firmware._staging import earlier_build, staged_build
 from firmware._trace_fixed import da4ml_module
 from firmware.hdl import VHDL_DIR, WAIVERS, template_file, vhdl_sources, write_verilog, write_vhdl
@@ -503,6 +503,9 @@ def build(
         design = _top(plan, written, input_ports(plan))
         write_verilog(design, rtl)
         _write_text(rtl / WAIVERS, template_file(WAIVERS).read_text(encoding="utf-8"))
+        menu_text = menu_yaml(menu)
+        if menu_text is not None:  # the co-simulation's menu (cosim needs no --menu)
+            _write_text(staging / MENU_FILE, menu_text)
         if vhdl:
             write_vhdl(design, rtl / VHDL_DIR)
         projects, rtl_only = _hls_projects(plan, menu, clock, staging / "hls")

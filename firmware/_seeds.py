@@ -2,15 +2,18 @@
 
 The top module receives, per BX, one input word per collection (``in_<collection>``:
 ``count`` slots side by side, slot 0 in the lowest bits, each slot pT, η, φ,
-quality and a valid bit, in the plan's hardware types) and the event's MET word
+quality and a valid bit, in the plan's hardware types, then charge and isolation
+where the menu's expression seeds cut on them: :mod:`firmware._trace_expr_fields`)
+and the event's MET word
 (``in_met``: pT in the ``sum`` type, φ). :func:`input_ports` lays these out.
 
 :func:`trace_menu` traces each seed and says which port field feeds each da4ml
 input and what each output carries:
 
-* cut seeds through :func:`firmware._trace.trace_seed` (its documented input
-  order, outputs score then decision); the raw score reaches the top's outputs
-  for the seeds whose score the firmware computes anyway (HT, MET);
+* cut and expression seeds through :func:`firmware._trace.trace_seed` (its
+  documented input order, outputs score then decision; expressions through
+  :mod:`firmware._trace_expr`); the raw score reaches the top's outputs for the
+  seeds whose score the firmware computes anyway (HT, MET);
 * network seeds: the network's input vector is computed from the slot integers
   exactly as :func:`emulator.plan.network_input` does (raw · constant with F
   fraction bits, cast to the model's input type), then the network and its score
@@ -28,18 +31,34 @@ from typing import Any
 import numpy as np
 
 from emulator.fixed import FixedType
+from emulator.menu import Menu, MenuError, menu_to_yaml
 from emulator.plan import MET_SLOT, Field, MenuPlan, PlanKind, SeedPlan
 from firmware._design import OutputRole, Port, object_port
 from firmware._errors import FirmwareError
+from firmware._trace_expr_fields import extra_fields
 from firmware._trace_fixed import cast, da4ml_module
 
-__all__ = ["BIT", "SLOT_ELEMENT", "TracedSeed", "input_ports", "port_name", "trace_menu"]
+__all__ = [
+    "BIT",
+    "MENU_FILE",
+    "SLOT_ELEMENT",
+    "TracedSeed",
+    "input_ports",
+    "menu_yaml",
+    "port_name",
+    "trace_menu",
+]
+
+#: the menu a firmware directory was built from, as YAML beside its manifest: the
+#: co-simulation reads it back, so a non-default menu needs no ``--menu``
+MENU_FILE = "menu.yaml"
 
 #: one unsigned bit (valid flags, decisions)
 BIT = FixedType(1, 1, signed=False)
 #: fields of an object slot in the input words, LSB first (same order as firmware._trace)
 SLOT_ELEMENT = ("pt", "eta", "phi", "quality", "valid")
-#: seeds whose raw score the top module outputs (the firmware computes it anyway)
+#: seeds whose raw score the top module outputs (the firmware computes it anyway);
+#: an expression seed outputs its decision only
 _SCORED = (PlanKind.HT, PlanKind.MET_OBJECTS, PlanKind.MET_EVENT, PlanKind.NN)
 
 #: da4ml CMVM solver options of the network datapaths (see firmware._trace_nn)
@@ -77,18 +96,32 @@ def input_ports(plan: MenuPlan) -> list[Port]:
         ("quality", plan.quality_type),
         ("valid", BIT),
     ]
-    ports = [
-        object_port(
-            port_name(s.collection),
-            s.count,
-            element,
-            f"{s.count} {s.collection} slots by decreasing pT (pt, eta, phi, quality, valid)",
+    extras = extra_fields(plan)
+    ports = []
+    for s in plan.slots:
+        fields = element + list(extras[s.collection])
+        names = ", ".join(name for name, _ in fields)
+        ports.append(
+            object_port(
+                port_name(s.collection),
+                s.count,
+                fields,
+                f"{s.count} {s.collection} slots by decreasing pT ({names})",
+            )
         )
-        for s in plan.slots
-    ]
     met = [("pt", plan.met_type), ("phi", plan.phi_type)]
     ports.append(object_port(port_name(MET_SLOT), 1, met, "event MET word (pt, phi)"))
     return ports
+
+
+def menu_yaml(menu: Menu) -> str | None:
+    """The text of :data:`MENU_FILE` (None: a menu the YAML writer cannot express)."""
+    try:
+        return menu_to_yaml(
+            menu, header=f"menu {menu.name!r} as built into this firmware directory"
+        )
+    except MenuError:
+        return None
 
 
 def _integer(t: FixedType) -> FixedType:

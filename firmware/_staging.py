@@ -28,12 +28,14 @@ from pathlib import Path
 
 from firmware._errors import FirmwareError
 from firmware._manifest import MANIFEST_NAME, FirmwareDir, ManifestError
+from firmware._seeds import MENU_FILE
 from streams import STAGING_PATTERN, move_entries_into, remove_dead_staging
 
 __all__ = ["OWN_ENTRIES", "earlier_build", "staged_build"]
 
-#: top-level names a firmware build writes (manifest, resources, Verilog/VHDL, HLS projects)
-OWN_ENTRIES = (MANIFEST_NAME, "resources.json", "rtl", "hls")
+#: top-level names a firmware build writes (manifest, resources, Verilog/VHDL, HLS projects,
+#: the menu as YAML)
+OWN_ENTRIES = (MANIFEST_NAME, "resources.json", "rtl", "hls", MENU_FILE)
 
 
 def earlier_build(target: Path) -> FirmwareDir | None:

@@ -21,7 +21,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from emulator.fixed import FixedType
-from emulator.plan import MET_SLOT, NO_CANDIDATE, BxSlots, Field, MenuPlan, PlanKind, SeedPlan
+from emulator.plan import (
+    MET_SLOT,
+    NO_CANDIDATE,
+    BxSlots,
+    Field,
+    MenuPlan,
+    PairLimits,
+    PlanKind,
+    SeedLuts,
+    SeedPlan,
+)
 from firmware._errors import FirmwareError
 from firmware._trace_fixed import cast
 
@@ -54,7 +64,14 @@ _FIELD = {"pt": Field.PT, "eta": Field.ETA, "phi": Field.PHI, "quality": Field.Q
 
 #: the cut-seed kinds :func:`trace_seed` generates; anything else is refused by name
 _TRACED_KINDS = frozenset(
-    {PlanKind.LEADING, PlanKind.PAIR, PlanKind.HT, PlanKind.MET_OBJECTS, PlanKind.MET_EVENT}
+    {
+        PlanKind.LEADING,
+        PlanKind.PAIR,
+        PlanKind.HT,
+        PlanKind.MET_OBJECTS,
+        PlanKind.MET_EVENT,
+        PlanKind.EXPRESSION,
+    }
 )
 
 
@@ -101,6 +118,10 @@ def seed_input_layout(seed: SeedPlan, plan: MenuPlan) -> tuple[InputEntry, ...]:
     """
     if seed.kind is PlanKind.MET_EVENT:
         return (InputEntry(MET_SLOT, 0, "pt", _integer(plan.met_type)),)
+    if seed.kind is PlanKind.EXPRESSION:
+        from firmware._trace_expr import expression_layout  # noqa: PLC0415 - imports this module
+
+        return expression_layout(seed, plan)
     types = {
         "pt": _integer(plan.pt_type),
         "eta": plan.eta_type,
@@ -118,10 +139,15 @@ def seed_input_layout(seed: SeedPlan, plan: MenuPlan) -> tuple[InputEntry, ...]:
 
 def input_values(layout: tuple[InputEntry, ...], slots: BxSlots) -> NDArray[np.float64]:
     """(n_bx, len(layout)) raw integers of the BX's slots, as the traced logic takes them."""
+    from firmware._trace_expr_fields import extra_values  # noqa: PLC0415 - layering
+
     out = np.empty((len(slots), len(layout)), np.float64)
     for k, entry in enumerate(layout):
         if entry.field == "valid":
             out[:, k] = slots.collections[entry.collection].valid[:, entry.slot]
+        elif entry.field not in _FIELD:
+            c = slots.collections[entry.collection]
+            out[:, k] = extra_values(c, entry.field, entry.slot, entry.raw_type)
         else:
             out[:, k] = slots.raw(entry.collection, entry.slot, _FIELD[entry.field])
     return out
@@ -164,7 +190,9 @@ class _Slots:
         self.fields: dict[str, list[FixedVariable]] = {name: [] for name in SLOT_FIELDS}
         for var, entry in zip(variables, layout, strict=True):
             t = entry.raw_type
-            self.fields[entry.field].append(var.quantize(int(t.signed), t.width - int(t.signed), 0))
+            self.fields.setdefault(entry.field, []).append(
+                var.quantize(int(t.signed), t.width - int(t.signed), 0)
+            )
 
     def passes(self, seed: SeedPlan, j: int) -> FixedVariable:
         """1 when slot ``j`` holds an object passing the seed's object cut."""
@@ -269,11 +297,9 @@ class _PairGeometry:
       ranges only; pT_a·pT_b is the same product as high·low.
     """
 
-    def __init__(self, seed: SeedPlan, plan: MenuPlan) -> None:
-        assert seed.pair is not None
-        limits = seed.pair
+    def __init__(self, limits: PairLimits, luts: SeedLuts) -> None:
         self.limits = limits
-        self.luts = plan.luts
+        self.luts = luts
         self.deta_cap = _cap(limits.deta.hi, limits.dr2.hi)
         self.dphi_cap = _cap(limits.dphi.hi, limits.dr2.hi)
         self.dr2_cap: int | None = None
@@ -312,7 +338,8 @@ class _PairGeometry:
 def _pair(seed: SeedPlan, c: _Slots, plan: MenuPlan) -> FixedVariable:
     """Max over pairs of passing objects (harder one at the leading leg, pair
     conditions met) of the softer pT; :data:`NO_CANDIDATE` when none passes."""
-    geometry = _PairGeometry(seed, plan)
+    assert seed.pair is not None
+    geometry = _PairGeometry(seed.pair, plan.luts)
     pt, eta, phi = c.fields["pt"], c.fields["eta"], c.fields["phi"]
     n = len(pt)
     passing = [c.passes(seed, j) for j in range(n)]
@@ -386,12 +413,18 @@ def trace_seed(seed: SeedPlan, plan: MenuPlan) -> TracedSeed:
         raise TraceError(
             f"seed {seed.name!r}: {seed.kind.name.lower()} seeds have no firmware generator yet "
             "(the emulator runs them; the firmware covers single/double/triple/quad object, "
-            "pair, HT, MET and network seeds)"
+            "pair, HT, MET, expression and network seeds)"
         )
     layout = seed_input_layout(seed, plan)
     inputs = _trace.FixedVariableArrayInput(len(layout))
     variables: list[Any] = list(inputs._vars)  # da4ml exposes no accessor
-    if seed.kind is PlanKind.MET_EVENT:
+    if seed.kind is PlanKind.EXPRESSION:
+        from firmware._trace_expr import expression_score  # noqa: PLC0415 - imports this module
+
+        score = expression_score(seed, plan, variables, layout)
+        if isinstance(score, int):  # the whole expression is known when tracing
+            score = _const(score, variables[0])
+    elif seed.kind is PlanKind.MET_EVENT:
         t = layout[0].raw_type
         score = variables[0].quantize(0, t.width, 0)
     else:

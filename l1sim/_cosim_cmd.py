@@ -57,8 +57,8 @@ def add_parser(
         type=Path,
         default=None,
         metavar="FILE",
-        help="menu YAML the firmware was built from (default: the firmware directory's "
-        "menu.yaml, else the built-in default menu)",
+        help="menu YAML (or uGT XML) the firmware was built from (default: the firmware "
+        "directory's menu.yaml, else the built-in default menu)",
     )
     cosim.add_argument(
         "--max-bx",
@@ -143,11 +143,13 @@ def _menu(path: Path | None) -> Any:
     if path is None:
         return None
     import cosim  # noqa: PLC0415
-    from emulator.menu import MenuError, load_menu  # noqa: PLC0415
+    from emulator.menu import MenuError, from_uGT_xml, load_menu  # noqa: PLC0415
 
     if not path.is_file():
         raise cosim.CosimError(f"{path}: no such menu file")
     try:
+        if path.suffix.lower() == ".xml":  # a CMS uGT menu: its imported algorithms
+            return from_uGT_xml(path).menu
         return load_menu(path)
     except MenuError as exc:
         raise cosim.CosimError(str(exc)) from None

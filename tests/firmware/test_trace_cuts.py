@@ -108,35 +108,6 @@ def test_traced_seed_equals_emulator(
     assert not fired.all(), f"{name}: always fires, weak test"
 
 
-def test_kinds_without_a_generator_are_refused_by_name() -> None:
-    """An expression seed must never fall through to another kind's logic."""
-    from emulator.menu import menu_from_dict
-    from emulator.plan import PlanKind, build_plan
-    from firmware._trace import TraceError, trace_seed
-
-    menu = menu_from_dict(
-        {
-            "name": "x",
-            "seeds": [
-                {
-                    "name": "L1_Expr",
-                    "kind": "expression",
-                    "expression": "A AND B",
-                    "conditions": {
-                        "A": {"kind": "single", "collection": "muon", "pt": 10},
-                        "B": {"kind": "single", "collection": "egamma", "pt": 10},
-                    },
-                }
-            ],
-        },
-        source="test",
-    )
-    plan = build_plan(menu)
-    assert plan.seeds[0].kind is PlanKind.EXPRESSION
-    with pytest.raises(TraceError, match="'L1_Expr': expression seeds have no firmware generator"):
-        trace_seed(plan.seeds[0], plan)
-
-
 def _edge_deltas(
     lo: int | None, hi: int | None, dr2_lo: int | None, dr2_hi: int | None
 ) -> list[int]:
