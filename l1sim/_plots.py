@@ -341,7 +341,7 @@ def rate_vs_pileup(section: dict[str, Any], context: PlotContext) -> list[Figure
     ax.set_xlabel(section.get("variable") or "pile-up μ (mean number of interactions per BX)")
     ax.set_ylabel("rate [kHz]")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=_SINGLE_FONT * 0.7)
+    ax.legend(loc="center right", fontsize=_SINGLE_FONT * 0.7)
     if coefficients:
         ax.text(
             0.03,
