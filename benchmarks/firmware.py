@@ -5,9 +5,11 @@ Cases: the default menu, its cut seeds alone, the reference jet tagger
 ``emulator.nn.from_hls4ml``) as a tagger seed, and the default autoencoder alone.
 Prints a Markdown table for the README. Run::
 
-    .venv/bin/python -P benchmarks/firmware.py [--case NAME ...] [--yosys-limit LUTS]
+    .venv/bin/python -P benchmarks/firmware.py [--case NAME ...] [--yosys-limit LUTS|none]
 
 (``-P``: benchmarks/streams.py would otherwise shadow the ``streams`` package.)
+Each case synthesises with an empty yosys cache (``L1SIM_YOSYS_CACHE`` points at a
+fresh directory), so "build" is a cold build; "cached" is the content-hash hit.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -83,21 +86,30 @@ CASES: dict[str, Callable[[Path], Menu]] = {
 }
 
 
-def _run(name: str, make: Callable[[Path], Menu], limit: float | None) -> dict[str, Any]:
+def _limit(text: str) -> float | str:
+    return "none" if text.strip().lower() == "none" else float(text)
+
+
+def _run(name: str, make: Callable[[Path], Menu], limit: float | str | None) -> dict[str, Any]:
     import firmware
+
+    options: dict[str, Any] = {}
+    if limit is not None:
+        options["yosys_lut_limit"] = None if limit == "none" else limit
 
     with tempfile.TemporaryDirectory(prefix="l1sim-bench-fw-") as scratch:
         work = Path(scratch)
         menu = make(work)
+        os.environ["L1SIM_YOSYS_CACHE"] = str(work / "yosys-cache")
         started = time.perf_counter()
         try:
-            fw = firmware.build(menu, work / "fw", yosys_lut_limit=limit)
+            fw = firmware.build(menu, work / "fw", **options)
         except firmware.FirmwareError as exc:
             return {"case": name, "error": str(exc)}
         seconds = time.perf_counter() - started
         resources = json.loads((fw.path / "resources.json").read_text())
         cached = time.perf_counter()
-        firmware.build(menu, work / "fw", yosys_lut_limit=limit)
+        firmware.build(menu, work / "fw", **options)
         cache_seconds = time.perf_counter() - cached
     total = resources.get("yosys", {}).get("total", {})
     da4ml = sum(a.get("da4ml", {}).get("lut", 0) for a in resources["algorithms"].values())
@@ -120,7 +132,14 @@ def _run(name: str, make: Callable[[Path], Menu], limit: float | None) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--case", action="append", choices=list(CASES), default=[])
-    parser.add_argument("--yosys-limit", type=float, default=10_000.0, metavar="LUTS")
+    parser.add_argument(
+        "--yosys-limit",
+        type=_limit,
+        default=None,
+        metavar="LUTS",
+        help="leave datapaths above this many da4ml LUTs to da4ml's estimate "
+        "('none': synthesise every datapath; default: the build's default)",
+    )
     args = parser.parse_args()
     print(
         "| case | seeds | build | cached | top latency | yosys LUT | FF | DSP | da4ml LUT "

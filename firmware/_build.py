@@ -70,10 +70,12 @@ from firmware._manifest import (
     file_digest,
 )
 from firmware._resources import (
-    YosysResources,
+    SynthesisUnit,
+    UnitsResult,
     da4ml_estimate,
+    default_cache_dir,
     resources_document,
-    yosys_resources,
+    synthesise_units,
 )
 from firmware._seeds import MENU_FILE, TracedSeed, input_ports, menu_yaml, trace_menu
 from firmware._staging import earlier_build, staged_build
@@ -96,8 +98,10 @@ TOP_MODULE = "l1sim_menu"
 RESOURCES_NAME = "resources.json"
 #: directory of da4ml's static modules (shared by every datapath)
 _DA4ML_STATIC = "da4ml"
-#: datapaths da4ml estimates above this many LUTs are left to da4ml's estimate: yosys
-#: takes minutes per ten thousand LUTs on a CI machine
+#: datapaths da4ml estimates above this many LUTs are left to da4ml's estimate. yosys
+#: time is not proportional to LUTs (measured on 2 cores, yosys 0.23, CPU seconds):
+#: 12k-LUT DoubleEG 20 s, the 71k-LUT mass seed 76 s, the 87k-LUT autoencoder more
+#: than 195 s (multipliers to DSPs); every datapath would add several minutes to CI
 YOSYS_LUT_LIMIT = 10_000.0
 _IDENTIFIER_CHARS = re.compile(r"[^a-z0-9_]")
 _ROM_STYLE = re.compile(r"\(\*\s*rom_style[^*]*\*\)")
@@ -105,6 +109,8 @@ _ROM_STYLE_CHOICE = re.compile(
     r'\(\*\s*rom_style\s*=\s*\(\s*BW_IN\s*<=\s*(?P<bits>\d+)\s*\)\s*\?\s*"distributed"\s*:'
     r'\s*"block"\s*\*\)'
 )
+#: a lookup table's memory file, as a datapath's Verilog names it
+_MEM_FILE = re.compile(r'"([A-Za-z0-9_.-]+\.mem)"')
 #: index bits beyond any table a design can hold (2^40 entries)
 _MAX_TABLE_BITS = 40
 
@@ -341,11 +347,14 @@ def _blackbox(block: Datapath) -> str:
     )
 
 
-def _synthesise(root: Path, design: TopDesign, skipped: set[str]) -> YosysResources:
-    """yosys ``synth_xilinx`` over the top, in a scratch directory.
+def _synthesise(root: Path, design: TopDesign, skipped: set[str]) -> UnitsResult:
+    """yosys ``synth_xilinx``: one process per datapath and one for the top, in parallel.
 
-    Datapaths in ``skipped`` (module names) become black boxes: too large for yosys
-    in reasonable time, they keep da4ml's estimate only. Two yosys 0.23 quirks:
+    Each datapath is synthesised on its own (its wrapper as the top, da4ml's
+    static modules and its lookup tables beside it), the top with every datapath
+    as a black box; the counts are merged (hierarchy kept, so a module counts the
+    same in any run) and each run is cached by the hash of its inputs. Datapaths
+    in ``skipped`` (module names) keep da4ml's estimate only. Two yosys 0.23 quirks:
 
     * yosys elaborates da4ml's ``lookup_table`` with its default parameters as it
       reads it, and so opens the default ``MEM_FILE`` ("whatever.mem"): an empty
@@ -354,28 +363,35 @@ def _synthesise(root: Path, design: TopDesign, skipped: set[str]) -> YosysResour
       "no valid mapping found": yosys reads a copy without the attribute (a
       synthesis hint only; the ROM is still mapped to LUTs).
     """
+    rtl = root / "rtl"
     with tempfile.TemporaryDirectory(prefix="l1sim-yosys-") as scratch:
         work = Path(scratch)
-        for mem in sorted((root / "rtl").glob("*.mem")):
-            shutil.copyfile(mem, work / mem.name)
-        (work / "whatever.mem").write_text("")
-        sources = []
-        for path in verilog_sources(root):
-            source = path
-            if source.parent.name in {m.removesuffix("_wrapper") for m in skipped}:
+        stand_in = work / "whatever.mem"
+        stand_in.write_text("")
+        static = []
+        for source in sorted((rtl / _DA4ML_STATIC).glob("*.v")):
+            if source.name != "lookup_table.v":
+                static.append(source)
                 continue
-            if source.parent.name == _DA4ML_STATIC and source.name == "lookup_table.v":
-                text = _ROM_STYLE.sub("", source.read_text(encoding="utf-8"))
-                source = work / source.name
-                source.write_text(text, encoding="utf-8")
-            sources.append(source)
-        stubs = [
-            _blackbox(b) for b in design.blocks if isinstance(b, Datapath) and b.module in skipped
-        ]
-        if stubs:
-            (work / "blackboxes.v").write_text("".join(stubs), encoding="utf-8")
-            sources.append(work / "blackboxes.v")
-        return yosys_resources(sources, TOP_MODULE, workdir=work)
+            copy = work / source.name
+            copy.write_text(_ROM_STYLE.sub("", source.read_text(encoding="utf-8")), "utf-8")
+            static.append(copy)
+        datapaths = [b for b in design.blocks if isinstance(b, Datapath)]
+        units = []
+        for block in datapaths:
+            if block.module in skipped:
+                continue
+            files = sorted((rtl / block.module.removesuffix("_wrapper")).glob("*.v"))
+            tables = sorted(
+                {m for f in files for m in _MEM_FILE.findall(f.read_text(encoding="utf-8"))}
+            )
+            data = (stand_in, *(rtl / t for t in tables))
+            units.append(SynthesisUnit(block.module, (*static, *files), data, submodule=True))
+        stubs = work / "blackboxes.v"
+        stubs.write_text("".join(_blackbox(b) for b in datapaths), encoding="utf-8")
+        top_sources = (*sorted(rtl.glob("*.v")), stubs)
+        units.append(SynthesisUnit(TOP_MODULE, top_sources))
+        return synthesise_units(units, TOP_MODULE, cache_dir=default_cache_dir())
 
 
 def _resources(
@@ -388,13 +404,15 @@ def _resources(
         for w in written
         if lut_limit is not None and estimates[w.traced.seed.name].lut > lut_limit
     }
-    yosys = _synthesise(root, design, set(skipped.values()))
+    synthesis = _synthesise(root, design, set(skipped.values()))
     algorithms = {
         w.traced.seed.name: f"{w.name}_wrapper"
         for w in written
         if w.traced.seed.name not in skipped
     }
-    document = resources_document(yosys, estimates, algorithms=algorithms)
+    document = resources_document(
+        synthesis.resources, estimates, algorithms=algorithms, runs=synthesis.commands
+    )
     if skipped:
         document["yosys"]["not_synthesised"] = {
             seed: f"da4ml estimates {round(estimates[seed].lut)} LUTs, above the yosys limit "

@@ -1,6 +1,7 @@
 """``l1sim firmware``: build a menu's firmware and print its latency and resources.
 
-``l1sim firmware [--menu FILE] --out DIR [--clock-mhz F] [--vhdl] [--force]`` calls
+``l1sim firmware [--menu FILE] --out DIR [--clock-mhz F] [--vhdl] [--yosys-limit LUTS]
+[--force]`` calls
 :func:`firmware.build` (cached: an unchanged menu rebuilds nothing) and prints one
 line per seed: kind, latency in clock cycles and ns, and the LUT/FF/DSP counts
 yosys found for its datapath. :func:`firmware_section` is what ``l1sim run
@@ -71,12 +72,41 @@ def add_parser(
         action="store_true",
         help="also write VHDL-2008 (every datapath, the templates and the top) in rtl/vhdl/",
     )
+    parser.add_argument(
+        "--yosys-limit",
+        type=_yosys_limit,
+        default=None,
+        metavar="LUTS",
+        help="datapaths da4ml estimates above LUTS keep da4ml's estimate only in "
+        "resources.json ('none': synthesise them all; the networks of the default menu "
+        "take several CPU minutes each; default: 10000)",
+    )
+
+
+def _yosys_limit(text: str) -> float | str:
+    """``--yosys-limit``: a number of LUTs or ``"none"``."""
+    if text.strip().lower() == "none":
+        return "none"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of LUTs or 'none', got {text!r}"
+        ) from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected at least 0 LUTs, got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     """``l1sim firmware`` from parsed arguments."""
     return firmware(
-        out=args.out, menu=args.menu, clock_mhz=args.clock_mhz, vhdl=args.vhdl, force=args.force
+        out=args.out,
+        menu=args.menu,
+        clock_mhz=args.clock_mhz,
+        vhdl=args.vhdl,
+        force=args.force,
+        yosys_limit=args.yosys_limit,
     )
 
 
@@ -197,8 +227,16 @@ def firmware(
     clock_mhz: float | None,
     vhdl: bool,
     force: bool,
+    yosys_limit: float | str | None = None,
 ) -> int:
-    """Build the firmware of ``menu`` (default: the built-in menu) into ``out``."""
+    """Build the firmware of ``menu`` (default: the built-in menu) into ``out``.
+
+    ``yosys_limit``: LUTs (or ``"none"``) above which a datapath is not synthesised;
+    None keeps :func:`firmware.build`'s default.
+    """
+    options: dict[str, Any] = {}
+    if yosys_limit is not None:
+        options["yosys_lut_limit"] = None if yosys_limit == "none" else float(yosys_limit)
     from emulator.menu import default_menu, load_menu  # noqa: PLC0415 - lazy: fast --help
     from firmware import FirmwareError, build  # noqa: PLC0415
 
@@ -208,7 +246,14 @@ def firmware(
     started = time.perf_counter()
     print(f"l1sim: building the firmware of menu {the_menu.name!r} in {out}", file=sys.stderr)
     try:
-        fw = build(the_menu, out, clock_mhz=clock_mhz, vhdl=vhdl, force=force)
+        fw = build(
+            the_menu,
+            out,
+            clock_mhz=clock_mhz,
+            vhdl=vhdl,
+            force=force,
+            **options,
+        )
     except FirmwareError as exc:
         raise UserError(str(exc).strip()) from None
     section = firmware_section(fw)

@@ -17,13 +17,17 @@ import pytest
 
 from firmware._errors import FirmwareError
 from firmware._resources import (
+    CACHE_ENV,
     CATEGORIES,
     RESOURCES_FORMAT,
     Da4mlEstimate,
+    SynthesisUnit,
     _parse_stat,
     da4ml_estimate,
+    default_cache_dir,
     read_stat_report,
     resources_document,
+    synthesise_units,
     yosys_resources,
 )
 
@@ -73,6 +77,14 @@ module pair (
     always @(posedge clk) s <= yp + yq;
 endmodule
 """
+
+
+SCALE = HIERARCHY.split("module pair", maxsplit=1)[0]
+#: ``pair`` with ``scale`` as a black box: the top's unit of a split synthesis
+PAIR_ALONE = (
+    "(* blackbox *)\nmodule scale (input wire clk, input wire [15:0] x, output wire [31:0] y);\n"
+    "endmodule\nmodule pair" + HIERARCHY.split("module pair")[1]
+)
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -216,3 +228,66 @@ def test_stat_report_of_yosys_0_23_is_read() -> None:
 def test_bad_stat_report_is_a_firmware_error(text: str, match: str) -> None:
     with pytest.raises(FirmwareError, match=match):
         _parse_stat(read_stat_report(text), "top", "xc7", "Yosys")
+
+
+def _units(directory: Path) -> list[SynthesisUnit]:
+    return [
+        SynthesisUnit("scale", (write(directory, "scale.v", SCALE),), submodule=True),
+        SynthesisUnit("pair", (write(directory, "pair_alone.v", PAIR_ALONE),)),
+    ]
+
+
+@needs_yosys
+@pytest.mark.slow  # three synth_xilinx runs
+def test_split_synthesis_counts_as_one_run(tmp_path: Path) -> None:
+    whole = yosys_resources([write(tmp_path, "pair.v", HIERARCHY)], "pair")
+    split = synthesise_units(_units(tmp_path), "pair", workers=2)
+    assert split.cached == ()
+    assert split.resources.total == whole.total
+    assert split.resources.modules["pair"].instances == {"scale": 2}
+    assert split.resources.modules["scale"].total == whole.modules["scale"].total
+    assert split.commands == {
+        "pair": "synth_xilinx -family xc7 -top pair -noiopad",
+        "scale": "synth_xilinx -family xc7 -top scale -noiopad -noclkbuf",
+    }
+    document = resources_document(split.resources, runs=split.commands)
+    assert document["yosys"]["runs"] == split.commands
+    assert "black boxes" in document["yosys"]["flow"]
+
+
+@needs_yosys
+@pytest.mark.slow  # synth_xilinx runs
+def test_split_synthesis_is_cached_by_content(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = synthesise_units(_units(tmp_path), "pair", cache_dir=cache)
+    assert first.cached == ()
+    assert len(list(cache.glob("*.json"))) == 2
+    again = synthesise_units(_units(tmp_path), "pair", cache_dir=cache)
+    assert again.cached == ("pair", "scale")
+    assert again.resources == first.resources
+    # a changed source is synthesised again; the other unit still comes from the cache
+    units = _units(tmp_path)
+    write(tmp_path, "scale.v", SCALE.replace("16'd12345", "16'd999"))
+    changed = synthesise_units(units, "pair", cache_dir=cache)
+    assert changed.cached == ("pair",)
+    # a corrupt entry is ignored and rewritten
+    for entry in cache.glob("*.json"):
+        entry.write_text("{", encoding="utf-8")
+    assert synthesise_units(_units(tmp_path), "pair", cache_dir=cache).cached == ()
+
+
+def test_split_synthesis_needs_the_top_unit(tmp_path: Path) -> None:
+    with pytest.raises(FirmwareError, match="no synthesis unit has the top module 'pair'"):
+        synthesise_units(_units(tmp_path)[:1], "pair")
+
+
+def test_cache_directory_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    assert default_cache_dir() == Path.home() / ".cache" / "l1sim" / "yosys"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    assert default_cache_dir() == tmp_path
+    for off in ("off", "OFF", ""):
+        monkeypatch.setenv(CACHE_ENV, off)
+        assert default_cache_dir() is None
