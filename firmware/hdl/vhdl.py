@@ -55,6 +55,8 @@ VHDL_DIR = "vhdl"
 VHDL_STATIC = "da4ml"
 
 _BASIC_IDENTIFIER = re.compile(r"[A-Za-z](_?[A-Za-z0-9])*\Z")
+#: how a seed's name enters the names of its datapath (``firmware._build.datapath_name``)
+_SEED_PART = re.compile(r"[^a-z0-9_]")
 #: VHDL-2008 reserved words (LRM 15.10)
 _RESERVED = frozenset(
     """
@@ -315,7 +317,11 @@ def _check_names(design: TopDesign) -> None:
     named += [(b.name, "instance") for b in design.blocks]
     seen: dict[str, str] = {}
     for name, what in named:
-        check_identifier(name, what)
+        try:
+            check_identifier(name, what)
+        except FirmwareError as exc:
+            seeds = [s for s in design.seeds if _SEED_PART.sub("_", s.lower())[:40] in name]
+            raise FirmwareError(f"seed {seeds[0]!r}: {exc}" if seeds else str(exc)) from None
         other = seen.setdefault(name.lower(), name)
         if other != name:
             raise FirmwareError(

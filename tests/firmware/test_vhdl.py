@@ -27,6 +27,7 @@ from firmware import FirmwareDir
 from firmware._errors import FirmwareError
 from firmware._manifest import FieldEntry, PortEntry
 from firmware._tools import ghdl_analyse, ghdl_elaborate, ghdl_run
+from firmware.hdl.vhdl import check_identifier
 
 pytestmark = pytest.mark.sim
 
@@ -339,3 +340,17 @@ def test_default_menu_vhdl_analyses_and_elaborates(tmp_path: Path) -> None:
     fw = firmware.build(default_menu(), tmp_path / "fw", vhdl=True, yosys_lut_limit=-1.0)
     assert len(fw.manifest.vhdl_sources) > 40
     assert _analyse(fw, tmp_path / "work").strip() == ""
+
+
+def test_names_vhdl_cannot_hold_are_a_clear_error(tmp_path: Path) -> None:
+    data = dict(MENU, seeds=[dict(MENU["seeds"][0], name="L1_Mu__22")])
+    menu = menu_from_dict(data, source="bad-vhdl-name")
+    with pytest.raises(
+        FirmwareError, match=r"seed 'L1_Mu__22': .*'\w*l1_mu__22\w*' is not a VHDL identifier"
+    ):
+        firmware.build(menu, tmp_path / "fw", vhdl=True, yosys_lut_limit=-1.0)
+    assert not (tmp_path / "fw").exists()
+    for name in ("signal", "Out", "_x", "x_", "9x"):
+        with pytest.raises(FirmwareError, match="not a VHDL identifier"):
+            check_identifier(name, "port")
+    assert check_identifier("score_L1_HTT120", "port") == "score_L1_HTT120"
