@@ -15,9 +15,16 @@ Each rate is given per wall second and per CPU second of the simulator process (
 machine may be shared). Targets: cocotb on Verilator >= 50 000 BX/s and >= half of
 the native ceiling.
 
-Usage: ``python benchmarks/cosim.py [--firmware DIR] [--bx N] [--icarus-bx N]``.
-Without ``--firmware`` the default menu is built with ``firmware.build`` into
-``~/.cache/l1sim/bench-firmware`` (cached by content).
+``--variants`` also times the native Verilator bench built with other settings of
+:class:`cosim.runner.VerilatorRunner` (``$fread``/``$fwrite`` instead of the DPI-C
+file access; Verilator's ``-O3``/X/assert flags with the C++ at ``-O2``), in
+interleaved rounds in this one process, with each build's wall and CPU time.
+
+Usage: ``python benchmarks/cosim.py [--firmware DIR] [--menu FILE] [--bx N] [--icarus-bx N]
+[--simulators verilator,icarus] [--variants]``. Without ``--firmware`` the default
+menu is built with ``firmware.build`` into ``~/.cache/l1sim/bench-firmware`` (cached
+by content). The load average is printed with the tables: on a shared machine the
+CPU-second rates are the ones to compare.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse  # (imports after the path fix above)
+import os
+import resource
+import statistics
 import tempfile
 import time
 from typing import Any
@@ -41,7 +51,7 @@ import firmware
 import streams
 from cosim._check import Prepared, dut_spec, icarus_compatible, prepare
 from cosim._stimulus import output_delay
-from cosim.runner import ClockDriver, SimResult, get_runner
+from cosim.runner import ClockDriver, SimResult, VerilatorRunner, get_runner
 from emulator.menu import default_menu, load_menu
 from firmware._manifest import FirmwareDir
 from streams.timeline import place
@@ -84,6 +94,57 @@ def _sim(prepared: Prepared, simulator: str, n_bx: int, *, native: bool,
     return runner.test(build, _drive(prepared, n_bx)), short, built
 
 
+#: native Verilator variants of ``--variants``: class attributes of VerilatorRunner
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default (DPI-C file access)": {},
+    "$fread/$fwrite (before)": {"DPI_FILES": False},
+    "DPI-C + -O3 X-fast noassert, C++ -O2": {
+        "OPT_FLAGS": VerilatorRunner.FAST_OPT_FLAGS,
+        "MAKE_VARS": VerilatorRunner.FAST_MAKE_VARS,
+    },
+}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _variants(prepared: Prepared, n_bx: int, rounds: int = 3) -> None:
+    """Native Verilator with each variant's settings, interleaved rounds (median)."""
+    spec = dut_spec(prepared.firmware)
+    built = {}
+    for label, settings in VARIANTS.items():
+        cls = type("Variant", (VerilatorRunner,), settings)
+        runner = cls()
+        start, cpu = time.perf_counter(), _children_cpu()
+        build = runner.build(spec, native=True)
+        seconds = (time.perf_counter() - start, _children_cpu() - cpu)
+        built[label] = (runner, build, seconds)
+    drive = _drive(prepared, n_bx)
+    rates: dict[str, list[tuple[float, float]]] = {label: [] for label in built}
+    for _ in range(rounds):
+        for label, (runner, build, _s) in built.items():
+            r = runner.test(build, drive)
+            rates[label].append((r.cycles_per_second, r.cycles_per_cpu_second))
+    print(f"\nnative Verilator variants, {n_bx:,} cycles x {rounds} interleaved rounds (median); "
+          f"load average {_load()}\n")  # fmt: skip
+    print(
+        "| settings | build wall / CPU (s) | compiled now | BX/s (wall) | BX/s (CPU) | CPU rate / default |"
+    )
+    print("|---|---:|---|---:|---:|---:|")
+    first = statistics.median(c for _w, c in next(iter(rates.values())))
+    for label, (_runner, build, (wall, cpu)) in built.items():
+        w = statistics.median(x for x, _c in rates[label])
+        c = statistics.median(y for _w, y in rates[label])
+        print(f"| {label} | {wall:.0f} / {cpu:.0f} | {build.compiled} | {w:,.0f} | {c:,.0f} | "
+              f"{c / first:.2f} |")  # fmt: skip
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _row(name: str, bx: int, wall: float, cpu: float | None, note: str = "",
          marginal: tuple[float, float] | None = None) -> dict[str, Any]:  # fmt: skip
     return {"name": name, "bx": bx, "wall": bx / wall, "cpu": None if cpu is None else bx / cpu,
@@ -114,11 +175,17 @@ def main() -> None:
     )
     parser.add_argument("--cocotb-clock", action="store_true",
                         help="also time cocotb's GPI clock (one more Verilator build)")  # fmt: skip
+    parser.add_argument("--variants", action="store_true",
+                        help="also time native Verilator builds without each speed setting")  # fmt: skip
+    parser.add_argument("--variant-bx", type=int, default=200_000,
+                        help="cycles per run of --variants (default: %(default)s)")  # fmt: skip
     args = parser.parse_args()
     fw, menu = _firmware(args)
     records = _stream(args.bx)
     prepared = prepare(fw, records, menu=menu)
     n = len(prepared.stimulus)
+    if args.variants:
+        _variants(prepared, args.variant_bx)
     rows = []
 
     start = time.perf_counter()
@@ -170,7 +237,8 @@ def main() -> None:
 def _print(fw: FirmwareDir, menu: Any, n: int, rows: list[dict[str, Any]],
            builds: list[str]) -> None:  # fmt: skip
     print(f"\nfirmware {fw.path} (top {fw.manifest.top_module}, latency "
-          f"{fw.manifest.latency_cycles} cycles, menu {menu.name}), {n} BX with pile-up 60\n")  # fmt: skip
+          f"{fw.manifest.latency_cycles} cycles, menu {menu.name}), {n} BX with pile-up 60; "
+          f"load average {_load()}\n")  # fmt: skip
     print("| run | BX | BX/s (wall) | BX/s (CPU) | BX/s after start-up (wall / CPU) | note |")
     print("|---|---:|---:|---:|---:|---|")
     for r in rows:

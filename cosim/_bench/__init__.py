@@ -3,7 +3,7 @@
 Python stays out of the per-cycle loop. :func:`render_bench` turns a top's port
 list (:class:`DutSpec`) into a small Verilog bench (template ``bench.sv.in``)
 that reads one binary record of packed input words per clock (``$fread``, or on
-Verilator the DPI-C reader of ``stimulus_dpi.cpp``),
+Verilator the DPI-C functions of ``files_dpi.cpp``),
 drives the DUT with it, and writes the DUT's outputs as one hex line per clock with
 ``$fwrite``. Reset is sequenced by the bench itself. What is left for a driver is
 to toggle the clock until ``done`` rises:
@@ -171,12 +171,13 @@ def native_main_source() -> str:
 
 
 def dpi_source() -> str:
-    """The DPI-C stimulus reader compiled into every Verilator build.
+    """The DPI-C file access of the bench for Verilator builds (``files_dpi.cpp``).
 
-    Verilator's ``$fread`` reads one byte per locked ``fgetc()``; the bench calls
-    these functions instead under ``ifdef VERILATOR`` (one ``fread()`` per record).
+    Verilator's ``$fread`` reads one byte per locked ``fgetc()`` and its ``$fwrite``
+    parses the format string every clock; with ``L1SIM_DPI_FILES`` defined the bench
+    reads and writes the same files through these functions instead.
     """
-    return _template("stimulus_dpi.cpp")
+    return _template("files_dpi.cpp")
 
 
 def render_bench(spec: DutSpec) -> str:
@@ -197,6 +198,8 @@ def render_bench(spec: DutSpec) -> str:
         dut=spec.top,
         reset_cycles=spec.reset_cycles,
         record_bytes=spec.record_bytes,
+        output_bits=sum(p.width for p in spec.outputs),
+        output_widths=" ".join(str(p.width) for p in spec.outputs),
         output_wires="\n".join(wires),
         connections=",\n".join(connections),
         out_format=" ".join("%h" for _ in spec.outputs),

@@ -213,16 +213,18 @@ def test_verilator_build_is_cached(
 def test_verilator_speed_settings_are_part_of_the_build_key(
     cache_dir: Path, design_dir: Path
 ) -> None:
-    """The DPI-C stimulus reader and the optimisation settings each change the key, so
+    """The DPI-C file access and the optimisation settings each change the key, so
     a build made with other settings is never reused."""
     base = runner_or_skip("verilator", cache_dir)
     assert isinstance(base, VerilatorRunner)
-    assert base.DPI_STIMULUS
-    assert base.OPT_FLAGS
-    assert base.MAKE_VARS
+    assert base.DPI_FILES
     spec = adder_spec(design_dir)
     keys = {base.build_key(spec), base.build_key(spec, native=True)}
-    for settings in ({"DPI_STIMULUS": False}, {"OPT_FLAGS": ()}, {"MAKE_VARS": ()}):
+    for settings in (
+        {"DPI_FILES": False},
+        {"OPT_FLAGS": VerilatorRunner.FAST_OPT_FLAGS},
+        {"MAKE_VARS": VerilatorRunner.FAST_MAKE_VARS},
+    ):
         variant = type("Variant", (VerilatorRunner,), settings)(cache_dir=cache_dir)
         keys |= {variant.build_key(spec), variant.build_key(spec, native=True)}
     assert len(keys) == 8
