@@ -491,7 +491,7 @@ def latency(section: dict[str, Any], context: PlotContext) -> list[Figure]:
     ax.axvline(budget, **_LIMIT_STYLE, label=f"{budget:g} µs Phase-2 L1 budget")
     ax.set_yticks(positions, names, fontsize=8)
     ax.tick_params(axis="y", which="minor", left=False, right=False)
-    ax.invert_yaxis()
+    ax.set_ylim(len(names) - 0.5, -0.5)  # first algorithm on top, no margin above it
     ax.set_xlim(0, max(budget, *values) * 1.18)
     ax.set_xlabel("latency [µs]")
     ax.legend(loc="lower right")
