@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from emulator import analysis
 from emulator.analysis import DecisionCounts
 from emulator.menu import Menu, SeedKind
@@ -97,29 +99,36 @@ def per_seed_sections(
         }
         if not signals:
             continue
-        curves = {
-            label: analysis.seed_efficiency_vs_rate(
-                batch, decisions, name, thresholds, n_colliding=n_colliding
+        background_scores = analysis.seed_scores(decisions, name)
+        curves = {  # intervals below, all curves' in one call
+            label: analysis.efficiency_vs_rate_counts(
+                analysis.seed_scores(batch, name),
+                background_scores,
+                thresholds,
+                lsb=lsb,
+                n_colliding=n_colliding,
+                intervals=False,
             )
             for label, batch in signals.items()
         }
         at_menu = {
-            label: analysis.seed_efficiency_vs_rate(
-                batch, decisions, name, [meta["threshold_raw"]], n_colliding=n_colliding
+            label: analysis.efficiency_vs_rate_counts(
+                analysis.seed_scores(batch, name),
+                background_scores,
+                [meta["threshold_raw"]],
+                lsb=lsb,
+                n_colliding=n_colliding,
+                intervals=False,
             )
             for label, batch in signals.items()
         }
-        first = next(iter(curves.values()))
         sections["efficiency_vs_rate"][name] = {
             "rate_hz": scan["rate_hz"],
             "rate_low_hz": scan["rate_low_hz"],
             "rate_high_hz": scan["rate_high_hz"],
             "signals": {label: curve["efficiency"] for label, curve in curves.items()},
-            "low": {label: curve["efficiency_low"] for label, curve in curves.items()},
-            "high": {label: curve["efficiency_high"] for label, curve in curves.items()},
+            "n_passing": {label: curve["n_passing"] for label, curve in curves.items()},
             "n_signal": {label: curve["n_signal"] for label, curve in curves.items()},
-            "cl": first["efficiency_cl"],
-            "method": first["efficiency_method"],
             "menu_threshold": {
                 "rate_hz": next(iter(at_menu.values()))["rate_hz"][0],
                 "efficiency": {label: p["efficiency"][0] for label, p in at_menu.items()},
@@ -130,4 +139,32 @@ def per_seed_sections(
             "unit": unit,
             **analysis.score_histograms(decisions, name, signals, bins=SCORE_BINS),
         }
+    _add_intervals(sections["efficiency_vs_rate"])
     return sections
+
+
+def _add_intervals(section: dict[str, Any], cl: float = analysis.CL_68) -> None:
+    """Each efficiency point's Clopper-Pearson interval (``low``/``high`` per signal, and
+    ``cl``, ``method``), every curve's in one vectorised call: one call per curve costs
+    its fixed overhead hundreds of times on a long menu.
+    """
+    pairs = [
+        (seed, label, np.asarray(k, np.int64), int(curves["n_signal"][label]))
+        for seed, curves in section.items()
+        for label, k in curves["n_passing"].items()
+    ]
+    if not pairs:
+        return
+    k_all = np.concatenate([k for _, _, k, _ in pairs])
+    n_all = np.concatenate([np.full(k.shape[0], n, np.int64) for _, _, k, n in pairs])
+    distinct, where = np.unique(np.stack([k_all, n_all], axis=1), axis=0, return_inverse=True)
+    _, low, high = analysis.efficiency_intervals(distinct[:, 0], distinct[:, 1], cl=cl)
+    low_all, high_all = low[where.ravel()], high[where.ravel()]
+    start = 0
+    for seed, label, k, _ in pairs:
+        stop = start + k.shape[0]
+        curves = section[seed]
+        curves.setdefault("low", {})[label] = low_all[start:stop].tolist()
+        curves.setdefault("high", {})[label] = high_all[start:stop].tolist()
+        curves["cl"], curves["method"] = cl, "clopper-pearson"
+        start = stop

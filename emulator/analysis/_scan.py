@@ -225,23 +225,36 @@ def efficiency_vs_rate_counts(
     n_colliding: int = DEFAULT_N_COLLIDING,
     cl: float = CL_68,
     method: str = "clopper-pearson",
+    intervals: bool = True,
 ) -> dict[str, Any]:
-    """:func:`efficiency_vs_rate` from the histograms of signal and background scores."""
+    """:func:`efficiency_vs_rate` from the histograms of signal and background scores.
+
+    ``intervals=False`` leaves out ``efficiency_low``/``efficiency_high`` (a caller
+    scanning many curves computes them in one call of
+    :func:`emulator.analysis.efficiency_intervals` from ``n_passing`` and ``n_signal``).
+    """
     if thresholds is None:
         thresholds = _auto_thresholds(np.union1d(signal.values, background.values))
     points = np.asarray(thresholds, np.int64)
     scan = rate_vs_threshold_counts(background, points, lsb=lsb, n_colliding=n_colliding)
     passing = signal.at_least(points)
     n_signal = signal.total()
-    # each distinct count once: neighbouring thresholds often pass the same events
-    distinct, where = np.unique(passing, return_inverse=True)
-    efficiency, low, high = efficiency_intervals(distinct, n_signal, cl=cl, method=method)
-    return {
+    with np.errstate(invalid="ignore", divide="ignore"):
+        efficiency = passing / n_signal
+    result = {
         **scan,
-        "efficiency": efficiency[where].tolist(),
-        "efficiency_low": low[where].tolist(),
-        "efficiency_high": high[where].tolist(),
-        "efficiency_cl": cl,
-        "efficiency_method": method,
+        "efficiency": efficiency.tolist(),
+        "n_passing": passing.tolist(),
         "n_signal": int(n_signal),
     }
+    if intervals:
+        # each distinct count once: neighbouring thresholds often pass the same events
+        distinct, where = np.unique(passing, return_inverse=True)
+        _, low, high = efficiency_intervals(distinct, n_signal, cl=cl, method=method)
+        result.update(
+            efficiency_low=low[where].tolist(),
+            efficiency_high=high[where].tolist(),
+            efficiency_cl=cl,
+            efficiency_method=method,
+        )
+    return result
