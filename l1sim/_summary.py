@@ -46,7 +46,8 @@ marked; rates in Hz, times in µs, thresholds in the seed's physical unit):
 - ``score_distributions``: ``{seed: {variable, unit, bin_edges, background,
   signals: {name: counts}, threshold}}``.
 - ``efficiency_vs_rate``: ``{seed: {rate_hz, rate_low_hz, rate_high_hz, signals:
-  {name: efficiency}, low: {name: [...]}, high: {name: [...]}, n_signal: {name: n},
+  {name: efficiency}, low: {name: [...]}, high: {name: [...]}, n_passing: {name:
+  [...]}, n_signal: {name: n},
   cl, method, menu_threshold: {rate_hz, efficiency: {name: eff}}}}`` (the same
   threshold scan for background rate and signal efficiency; ``low``/``high``: each
   point's binomial interval at ``cl``, Clopper-Pearson by default).
