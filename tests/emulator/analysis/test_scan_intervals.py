@@ -13,10 +13,12 @@ import pytest
 from emulator.analysis import (
     CL_68,
     CL_95,
+    ValueCounts,
     clopper_pearson_intervals,
     efficiency_interval,
     efficiency_intervals,
     efficiency_vs_rate,
+    efficiency_vs_rate_counts,
 )
 
 SIGNAL = np.array([1, 3, 3, 5, 8, 8, 8, 12, 20, 40], np.int64)
@@ -77,3 +79,12 @@ def test_large_samples_against_scipy() -> None:
     low, high = clopper_pearson_intervals(k, n, CL_95)
     np.testing.assert_allclose(low, stats.beta.ppf(0.025, k, n - k + 1), rtol=1e-9)
     np.testing.assert_allclose(high, stats.beta.ppf(0.975, k + 1, n - k), rtol=1e-9)
+
+
+def test_counts_without_intervals() -> None:
+    signal, background = ValueCounts.of(SIGNAL), ValueCounts.of(BACKGROUND)
+    curve = efficiency_vs_rate_counts(signal, background, THRESHOLDS, intervals=False)
+    assert curve["n_passing"] == _passing(THRESHOLDS).tolist()
+    assert curve["n_signal"] == 10
+    assert "efficiency_low" not in curve
+    assert "efficiency_cl" not in curve
