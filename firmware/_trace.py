@@ -4,9 +4,11 @@ Each cut seed's datapath is traced with da4ml's symbolic fixed-point variables o
 raw integers, computing exactly what the emulator's kernels compute
 (:mod:`emulator.seeds`): object cuts, top-n legs, pair cuts with the plan's LUT
 contents, HT, MET (vector sum through the φ LUTs, exact integer square root) and
-the threshold compare. The input is the flat vector :func:`seed_input_layout`
-defines (the order the top-module generator uses); the outputs are the raw score
-and the decision bit. ``CombLogic.predict`` (da4ml's C++ interpreter) runs it.
+the threshold compare. Expression seeds (conditions and their boolean program)
+are traced by :mod:`firmware._trace_expr` on the same helpers. The input is the
+flat vector :func:`seed_input_layout` defines (the order the top-module generator
+uses); the outputs are the raw score and the decision bit. ``CombLogic.predict``
+(da4ml's C++ interpreter) runs it.
 """
 
 from __future__ import annotations

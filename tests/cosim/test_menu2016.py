@@ -7,8 +7,11 @@ a pair limit, HT / HTM / ETM inside expressions, AND and OR programs), built wit
 ``firmware.build``, linted with ``verilator --lint-only -Wall`` and co-simulated on
 synthetic background with pile-up whose objects carry random charges and isolation
 words (so the new slot fields are driven through the RTL); every output bit of
-every BX is compared. ``l1sim cosim --firmware DIR`` then runs without ``--menu``:
-the build wrote the menu as ``menu.yaml``.
+every BX is compared. The sample also holds the hand-made expression seeds of the
+interpreter tests (charge cuts and correlations, φ windows, mass and ΔR limits
+across collections, NOT / OR: what the 2016 menu lacks), so the charge field is
+driven through the RTL too. ``l1sim cosim --firmware DIR`` then runs without
+``--menu``: the build wrote the menu as ``menu.yaml``.
 
 The whole menu (175 imported algorithms) is the same test on every seed; it is
 marked slow and runs when ``L1SIM_MENU2016_FULL=1`` (see the module's timings in
@@ -41,6 +44,7 @@ from l1sim.cli import main
 from streams.timeline import place
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "firmware"))
+from _expression_menu import expression_menu
 from _menu2016 import menu_2016, sample_2016
 
 pytest.importorskip("da4ml")
@@ -93,10 +97,19 @@ def _build(menu: Menu, out: Path) -> tuple[FirmwareDir, float]:
     return fw, time.perf_counter() - started
 
 
+def _sample_menu() -> Menu:
+    """The 2016 sample plus the hand-made expression seeds, on the 2016 menu's hardware:
+    one firmware, one simulator build (the simulator's C++ compile dominates)."""
+    sample = sample_2016(menu_2016())
+    # the 2016 hardware has different η and φ LSBs: no ΔR cut can be expressed on it
+    extra = tuple(s for s in expression_menu().seeds if s.name != "MuJet_dR")
+    return replace(sample, seeds=sample.seeds + extra)
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[FirmwareDir, float]:
     """The sample's firmware directory and the seconds its build took."""
-    return _build(sample_2016(menu_2016()), tmp_path_factory.mktemp("menu2016") / "sample")
+    return _build(_sample_menu(), tmp_path_factory.mktemp("menu2016") / "sample")
 
 
 def _lint(fw: FirmwareDir) -> None:
@@ -105,7 +118,7 @@ def _lint(fw: FirmwareDir) -> None:
     )
 
 
-def _agree(fw: FirmwareDir, n_bx: int, tmp_path: Path) -> None:
+def _agree(fw: FirmwareDir, n_bx: int, tmp_path: Path, share: float = 0.5) -> None:
     report = cosim.check(fw, _stream(n_bx), max_bx=n_bx, hls=False, out_dir=tmp_path / "report")
     failed = [(c.name, c.mismatches, c.first) for c in report.failed]
     assert report.agrees, failed[:5]
@@ -116,7 +129,7 @@ def _agree(fw: FirmwareDir, n_bx: int, tmp_path: Path) -> None:
     fired = prepared.stimulus.expected.fired.sum(axis=0)
     seeds = prepared.stimulus.expected.seed_names
     assert all(any(s in n for n in names) for s in seeds), "a seed's decision was not compared"
-    assert (fired > 0).sum() >= len(seeds) // 2, dict(zip(seeds, fired.tolist(), strict=True))
+    assert (fired > 0).sum() >= share * len(seeds), dict(zip(seeds, fired.tolist(), strict=True))
 
 
 def test_sample_builds_and_lints_clean(sample: tuple[FirmwareDir, float]) -> None:
@@ -125,6 +138,7 @@ def test_sample_builds_and_lints_clean(sample: tuple[FirmwareDir, float]) -> Non
     assert {a.kind for a in fw.manifest.algorithms} == {"expression"}
     ports = {p.name: p for p in fw.manifest.ports}
     assert any(f.name.startswith("isolation[") for f in ports["in_egamma"].fields)
+    assert any(f.name.startswith("charge[") for f in ports["in_muon"].fields)
     assert not any(f.name.startswith("charge[") for f in ports["in_jet"].fields)
     _lint(fw)
 
@@ -140,7 +154,7 @@ def test_cli_finds_the_menu_in_the_firmware_directory(
     code = main(["cosim", "--firmware", str(fw.path), "--max-bx", "500", "--no-hls"])
     out = capsys.readouterr().out
     assert code == 0, out[-2000:]
-    assert "L1Menu_Collisions2016_v2c-sample" in out or "agree" in out.lower()
+    assert "L1Menu_Collisions2016_v2c-sample" in out
 
 
 @pytest.mark.slow

@@ -12,20 +12,19 @@ same slots; score and decision bit are compared for every BX.
 Two menus: a hand-made one that exercises what the 2016 CMS menu does not (charge
 cuts and correlations on 1-4 legs, φ windows through ±π, mass and ΔR pair limits
 across collections, NOT / OR, word sets traced as tables, sums inside
-expressions), and a sample covering every condition shape of the 2016 menu (all
-of it when the reference XML is present, in the slow test).
+expressions; tests/firmware/_expression_menu.py), and every imported algorithm of
+the 2016 menu (slow; skipped when the reference XML is absent).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from emulator.menu import Menu, menu_from_dict
+from emulator.menu import menu_from_dict
 from emulator.plan import BxSlots, CollectionSlots, MenuPlan, PlanKind, SeedPlan, build_plan
 from emulator.seeds import SeedEvaluator
 
@@ -36,109 +35,10 @@ from firmware._trace_expr import charge_patterns
 from firmware._trace_expr_fields import extra_fields, isolation_type
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _menu2016 import menu_2016, sample_names
+from _expression_menu import SEEDS, expression_menu
+from _menu2016 import menu_2016
 
 N_BX = 10_000
-
-_LEG = {"collection": "muon"}
-_SEEDS: list[dict[str, Any]] = [
-    {
-        "name": "MuOS_mass",
-        "kind": "expression",
-        "expression": "mm",
-        "conditions": {
-            "mm": {
-                "kind": "double", "collection": "muon", "pt": [5, 3.5],
-                "quality": [8, 9, 10, 11, 12, 13, 14, 15], "charge_correlation": "os",
-                "pair": {"mass_min": 8.0, "mass_max": 14.0},
-            }
-        },
-    },
-    {
-        "name": "TripleMuLS",
-        "kind": "triple", "collection": "muon", "pt": [5, 3, 0], "charge_correlation": "ls",
-    },
-    {
-        "name": "TripleMuOS",
-        "kind": "triple", "collection": "muon", "pt": [4, 4, 2.5], "charge_correlation": "os",
-    },
-    {
-        "name": "QuadMuOS",
-        "kind": "quad", "collection": "muon", "pt": [3, 2, 2, 0], "charge_correlation": "os",
-    },
-    {
-        "name": "MuPlusEGIsoNotJet",
-        "kind": "expression",
-        "expression": "mu AND (eg OR NOT jet)",
-        "conditions": {
-            "mu": {"kind": "single", "collection": "muon", "pt": 7, "charge": "+",
-                   "phi": [[2.5, -2.5]]},
-            "eg": {"kind": "single", "collection": "egamma", "pt": 10,
-                   "isolation": [0, 2, 4, 6, 9]},
-            "jet": {"kind": "single", "collection": "jet", "pt": 60,
-                    "eta": [[-4.7, -3.0], [-1.5, 1.5], [3.0, 4.7]]},
-        },
-    },
-    {
-        "name": "MuJet_dR",
-        "kind": "expression",
-        "expression": "mj",
-        "conditions": {
-            "mj": {
-                "legs": [{"collection": "muon", "pt": 3, "charge": -1,
-                          "quality": [1, 3, 5, 7, 9, 11]},
-                         {"collection": "jet", "pt": 20, "eta": [[-2.5, 2.5]]}],
-                "pair": {"dr_max": 0.4, "deta_min": 0.05},
-            }
-        },
-    },
-    {
-        "name": "TauTauEG_distinct",
-        "kind": "expression",
-        "expression": "tt AND eg",
-        "conditions": {
-            "tt": {"legs": [{"collection": "tau", "pt": 28, "isolation": [1, 2, 3]},
-                            {"collection": "tau", "pt": 20},
-                            {"collection": "egamma", "pt": 15, "min_quality": 3}]},
-            "eg": {"kind": "double", "collection": "egamma", "pt": [12, 5]},
-        },
-    },
-    {
-        "name": "QuadJetMixed",
-        "kind": "expression",
-        "expression": "q",
-        "conditions": {
-            "q": {"legs": [{"collection": "jet", "pt": 30}, {"collection": "jet", "pt": 60},
-                           {"collection": "tau", "pt": 20}, {"collection": "jet", "pt": 45,
-                                                            "eta": [[-2.4, 2.4]]}]},
-        },
-    },
-    {
-        "name": "HT_and_MET_or_Mu",
-        "kind": "expression",
-        "expression": "ht AND (met OR mht OR NOT mu)",
-        "conditions": {
-            "ht": {"kind": "ht", "collection": "jet", "object_pt": 30, "eta_max": 2.4,
-                   "threshold": 200},
-            "met": {"kind": "met", "source": "event", "threshold": 50},
-            "mht": {"kind": "met", "collections": ["jet"], "object_pt": 20, "threshold": 40},
-            "mu": {"kind": "single", "collection": "muon", "pt": 10},
-        },
-    },
-    {
-        "name": "NotMuOrNotEG",
-        "kind": "expression",
-        "expression": "NOT mu OR NOT eg",
-        "conditions": {
-            "mu": {"kind": "single", "collection": "muon", "pt": 5},
-            "eg": {"kind": "single", "collection": "egamma", "pt": 8},
-        },
-    },
-]  # fmt: skip
-
-
-def _menu() -> Menu:
-    return menu_from_dict({"name": "expression-trace-test", "seeds": _SEEDS}, source="test")
 
 
 def _marks(plan: MenuPlan) -> tuple[list[int], list[int], list[int], list[int]]:
@@ -226,12 +126,12 @@ def _check(seed: SeedPlan, plan: MenuPlan, slots: BxSlots, scores: np.ndarray) -
 
 @pytest.fixture(scope="module")
 def setup() -> tuple[MenuPlan, BxSlots, np.ndarray]:
-    plan = build_plan(_menu())
+    plan = build_plan(expression_menu())
     slots = _slots(plan, np.random.default_rng(2026))
     return plan, slots, SeedEvaluator(plan).scores_of(slots)
 
 
-@pytest.mark.parametrize("name", [s["name"] for s in _SEEDS])
+@pytest.mark.parametrize("name", [s["name"] for s in SEEDS])
 def test_traced_expression_equals_emulator(
     name: str, setup: tuple[MenuPlan, BxSlots, np.ndarray]
 ) -> None:
@@ -258,13 +158,6 @@ def _check_2016(names: list[str], setup: tuple[MenuPlan, BxSlots, np.ndarray]) -
         np.testing.assert_array_equal(out[:, 1].astype(bool), fired, err_msg=name)
 
 
-def test_2016_sample_equals_emulator(setup_2016: tuple[MenuPlan, BxSlots, np.ndarray]) -> None:
-    """One seed per condition shape of the 2016 menu (fast; the slow test does all)."""
-    names = sample_names(setup_2016[0].menu)
-    assert len(names) >= 10
-    _check_2016(names, setup_2016)
-
-
 @pytest.mark.slow
 def test_2016_every_seed_equals_emulator(
     setup_2016: tuple[MenuPlan, BxSlots, np.ndarray],
@@ -284,7 +177,7 @@ def test_charge_patterns_follow_the_kernel_rule() -> None:
 
 
 def test_slot_words_grow_only_for_charge_and_isolation_cuts() -> None:
-    plan = build_plan(_menu())
+    plan = build_plan(expression_menu())
     extras = extra_fields(plan)
     assert [n for n, _ in extras["muon"]] == ["charge"]
     assert [n for n, _ in extras["egamma"]] == ["isolation"]
