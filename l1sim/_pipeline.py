@@ -31,6 +31,7 @@ from emulator.replay import DecisionBatch, write_decisions
 from emulator.timing import BX_NS, timing_report, with_timing
 from l1sim import __version__
 from l1sim._errors import UserError
+from l1sim._inputs import filling_scheme, input_label, open_input, signal_labels
 from l1sim._plot_data import per_seed_sections, unit_of
 from l1sim._summary import BX_PER_ORBIT, LATENCY_BUDGET_US, MAX_L1_RATE_HZ, SCHEMA_VERSION, Summary
 from streams.pileup import LevellingProfile
@@ -205,83 +206,8 @@ def _menu_algorithms(
 
 
 def _scheme(job: Job) -> FillingScheme:
-    """The filling scheme file, or the default 2760-bunch scheme."""
-    if job.scheme_path is None:
-        return FillingScheme.default()
-    if not Path(job.scheme_path).is_file():
-        raise UserError(f"{job.scheme_path}: no such filling scheme file")
-    try:
-        return FillingScheme.load(job.scheme_path)
-    except streams.StreamError as exc:
-        raise UserError(str(exc)) from exc
-
-
-def _open(spec: str) -> streams.EventSource:
-    """An event source for a path or synthetic spec; problems become UserErrors."""
-    try:
-        return streams.open(spec)
-    except streams.UnknownFormatError as exc:
-        raise UserError(
-            f"{exc.path}: unknown event format (neither its extension nor its first bytes "
-            f"say); name it with --format NAME (every input) or NAME:{exc.path} (this "
-            f"one), NAME one of {', '.join(exc.known)}"
-        ) from exc
-    except streams.StreamError as exc:
-        raise UserError(str(exc)) from exc
-
-
-def _label(spec: str) -> str:
-    """Short name of an input for tables and legends (file stem or synthetic process)."""
-    if spec.startswith("synthetic:"):
-        return spec.removeprefix("synthetic:").split("?")[0]
-    return Path(streams.split_format(spec)[1]).stem
-
-
-def signal_labels(specs: Iterable[str]) -> list[str]:
-    """A distinct name per signal sample: the file stem or synthetic process, made longer
-    where two share it (``sigA/events`` and ``sigB/events``; ``A_4l?n=300&seed=1``).
-
-    The same sample given twice is a UserError: its efficiencies would be counted twice.
-    """
-    specs = list(specs)
-    keys = [_sample_key(spec) for spec in specs]
-    for index, key in enumerate(keys):
-        if key in keys[:index]:
-            raise UserError(f"signal {specs[index]}: given twice (as {specs[keys.index(key)]})")
-    short = [_label(spec) for spec in specs]
-    labels = list(short)
-    for index, spec in enumerate(specs):
-        if short.count(short[index]) == 1:
-            continue
-        if spec.startswith("synthetic:"):
-            labels[index] = spec.removeprefix("synthetic:")
-            continue
-        twins = [keys[k] for k, label in enumerate(short) if label == short[index]]
-        labels[index] = _shortest_distinct_tail(keys[index], twins)
-    if len(set(labels)) != len(labels):
-        twice = next(label for label in labels if labels.count(label) > 1)
-        raise UserError(f"two signal samples would both be named {twice!r}: rename one file")
-    return labels
-
-
-def _sample_key(spec: str) -> str:
-    """What identifies a sample: the resolved file, or the synthetic spec itself."""
-    if spec.startswith("synthetic:"):
-        return spec
-    try:
-        return str(Path(streams.split_format(spec)[1]).resolve())
-    except (OSError, ValueError):
-        return spec
-
-
-def _shortest_distinct_tail(path: str, others: list[str]) -> str:
-    """``parent/.../stem`` of ``path`` with as few parents as tell it from ``others``."""
-    parts = Path(path).with_suffix("").parts
-    for n in range(2, len(parts) + 1):
-        tail = parts[-n:]
-        if all(Path(o).with_suffix("").parts[-n:] != tail for o in others if o != path):
-            return "/".join(tail)
-    return path
+    """The job's filling scheme (file or the default 2760-bunch scheme)."""
+    return filling_scheme(job.scheme_path)
 
 
 def _note_max_bx(job: Job, n_events: int | None, summary: Summary, say: Say) -> None:
@@ -316,7 +242,7 @@ def minimum_bias(job: Job) -> tuple[bool, str]:
             "declared with --minimum-bias" if job.minimum_bias else "declared not minimum bias"
         )
     synthetic = [
-        spec.startswith("synthetic:") and _label(spec) in _MINIMUM_BIAS_PROCESSES
+        spec.startswith("synthetic:") and input_label(spec) in _MINIMUM_BIAS_PROCESSES
         for spec in job.background
     ]
     if all(synthetic):
@@ -463,9 +389,9 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
             f"{menu_algorithms['refused']} refused (l1sim menu show {job.menu_path} says why)"
         )
     scheme = _scheme(job)
-    background = streams.chain(*[_open(spec) for spec in job.background])
+    background = streams.chain(*[open_input(spec) for spec in job.background])
     signal_sources = dict(
-        zip(signal_labels(job.signals), [_open(s) for s in job.signals], strict=True)
+        zip(signal_labels(job.signals), [open_input(s) for s in job.signals], strict=True)
     )
     show = progress and sys.stderr.isatty()
     say(f"replaying {', '.join(job.background)} through menu {menu.name!r}")
