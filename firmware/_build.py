@@ -100,8 +100,9 @@ RESOURCES_NAME = "resources.json"
 _DA4ML_STATIC = "da4ml"
 #: datapaths da4ml estimates above this many LUTs are left to da4ml's estimate. yosys
 #: time is not proportional to LUTs (measured on 2 cores, yosys 0.23, CPU seconds):
-#: 12k-LUT DoubleEG 20 s, the 71k-LUT mass seed 76 s, the 87k-LUT autoencoder more
-#: than 195 s (multipliers to DSPs); every datapath would add several minutes to CI
+#: 12k-LUT DoubleEG 20 s, the 71k-LUT mass seed 76 s, the 87k/98k-LUT networks each
+#: unfinished after 430 s (still before LUT mapping); all of them would add 15+ CPU
+#: minutes to every CI run
 YOSYS_LUT_LIMIT = 10_000.0
 _IDENTIFIER_CHARS = re.compile(r"[^a-z0-9_]")
 _ROM_STYLE = re.compile(r"\(\*\s*rom_style[^*]*\*\)")

@@ -78,8 +78,8 @@ def add_parser(
         default=None,
         metavar="LUTS",
         help="datapaths da4ml estimates above LUTS keep da4ml's estimate only in "
-        "resources.json ('none': synthesise them all; the networks of the default menu "
-        "take several CPU minutes each; default: 10000)",
+        "resources.json ('none': synthesise them all; each network of the default menu "
+        "takes yosys more than 7 CPU minutes; default: 10000)",
     )
 
 
