@@ -1,11 +1,11 @@
 `timescale 1 ns / 1 ps
 
-// delay_line: a WIDTH-bit shift register of DEPTH clock cycles (DEPTH = 0 is a plain
-// wire). The top module uses it to align every seed's bits to the slowest seed and
-// to carry the valid/colliding strobes along the pipeline. RESET = 1 clears all
-// stages on a synchronous reset (used for the strobes, so no stale BX reaches the
-// prescale counters); RESET = 0 leaves the data stages without reset (shift-register
-// friendly).
+// delay_line: a WIDTH-bit shift register of DEPTH >= 1 clock cycles (where no delay
+// is needed, the top writes a plain assign instead). The top module uses it to align
+// every seed's bits to the slowest seed and to carry the valid/colliding strobes along
+// the pipeline. RESET = 1 clears all stages on a synchronous reset (used for the
+// strobes, so no stale BX reaches the prescale counters); RESET = 0 leaves the data
+// stages without reset (shift-register friendly).
 module delay_line #(
     parameter integer WIDTH = 1,
     parameter integer DEPTH = 1,
