@@ -171,10 +171,12 @@ class Stimulus:
     words: dict[str, NDArray[np.uint64]]
     valid: NDArray[np.bool_]
     colliding: NDArray[np.bool_]
-    #: orbit and BX of each row as the emulator labels them, and the event (-1: none)
+    #: orbit and BX of each row as the emulator labels them, and the event id (-1: none)
     orbit: NDArray[np.int64]
     bx: NDArray[np.int64]
     event_id: NDArray[np.int64]
+    #: whether the row holds an input event (``EventBatch.has_event``: any id sign is real)
+    has_event: NDArray[np.bool_]
     expected: Expected
     #: per network seed: its raw input vectors on the valid rows (n_valid, n_inputs)
     network_inputs: dict[str, NDArray[np.int64]] = field(default_factory=dict)
@@ -352,6 +354,7 @@ class _Chunk:
     words: dict[str, NDArray[np.uint64]]
     colliding: NDArray[np.bool_]
     event_id: NDArray[np.int64]
+    has_event: NDArray[np.bool_]
     decisions: DecisionBatch
     network_inputs: dict[str, NDArray[np.int64]]
     dropped: dict[str, int]
@@ -408,7 +411,8 @@ def make_stimulus(
             inputs[name] = network_input(network, slots)
         chunks.append(
             _Chunk(rows, words, np.asarray(batch.colliding, np.bool_),
-                   np.asarray(batch.event_id, np.int64), decisions, inputs, slots.dropped())
+                   np.asarray(batch.event_id, np.int64), np.asarray(batch.has_event, np.bool_),
+                   decisions, inputs, slots.dropped())
         )  # fmt: skip
     if not chunks:
         raise CosimError("the input stream holds no bunch crossings")
@@ -425,6 +429,7 @@ def _assemble(
     valid[rows] = True
     colliding = np.zeros(n, np.bool_)
     event_id = np.full(n, -1, np.int64)
+    has_event = np.zeros(n, np.bool_)
     words = {p.name: np.zeros((n, _n_words(p.width)), np.uint64) for p in ports}
     scores = np.zeros((n, n_seeds), np.int64)
     fired, prescaled = (np.zeros((n, n_seeds), np.bool_) for _ in range(2))
@@ -433,6 +438,7 @@ def _assemble(
     for c in chunks:
         colliding[c.rows] = c.colliding
         event_id[c.rows] = c.event_id
+        has_event[c.rows] = c.has_event
         for name, w in c.words.items():
             words[name][c.rows] = w
         d = c.decisions
@@ -467,6 +473,7 @@ def _assemble(
         orbit=g // BX_PER_ORBIT,
         bx=g % BX_PER_ORBIT,
         event_id=event_id,
+        has_event=has_event,
         expected=expected,
         network_inputs=network_inputs,
         dropped=dropped,

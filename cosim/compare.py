@@ -204,15 +204,8 @@ class _Context:
 
 
 def _has_event(s: Stimulus, row: int) -> bool:
-    """Whether row ``row`` holds an input event, as ``EventBatch.has_event`` says.
-
-    ``Stimulus.has_event`` carries that flag; a stimulus made before it existed
-    falls back to the old reading (a record with a non-negative event id).
-    """
-    flags = getattr(s, "has_event", None)
-    if flags is not None and len(flags) == len(s):
-        return bool(flags[row])
-    return bool(s.valid[row]) and int(s.event_id[row]) >= 0
+    """Whether row ``row`` holds an input event, as ``EventBatch.has_event`` says."""
+    return bool(s.has_event[row])
 
 
 def compare_values(

@@ -122,6 +122,10 @@ def test_placed_stream_starts_at_its_orbit_and_gaps_become_invalid(manifest: Man
     assert stimulus.orbit[0] == 7
     assert not stimulus.expected.fired[100:110].any()
     assert not any(w[100:110].any() for w in stimulus.words.values())
+    # event identity is the stream's has_event, also for the colliding BX left empty
+    assert np.array_equal(stimulus.has_event[keep], whole.has_event[keep])
+    assert not stimulus.has_event[100:110].any()
+    assert not whole.has_event.all()
     # the expected outputs are emulator.run's on the same records, row for row
     decisions = list(emulator.run(list(gapped), plan))
     l1a = np.concatenate([d.l1a for d in decisions])
