@@ -143,15 +143,12 @@ def _menu(path: Path | None) -> Any:
     if path is None:
         return None
     import cosim  # noqa: PLC0415
-    from emulator.menu import MenuError, from_uGT_xml, load_menu  # noqa: PLC0415
+    from l1sim._errors import UserError  # noqa: PLC0415
+    from l1sim._inputs import read_menu  # noqa: PLC0415
 
-    if not path.is_file():
-        raise cosim.CosimError(f"{path}: no such menu file")
     try:
-        if path.suffix.lower() == ".xml":  # a CMS uGT menu: its imported algorithms
-            return from_uGT_xml(path).menu
-        return load_menu(path)
-    except MenuError as exc:
+        return read_menu(path)[0]  # a CMS uGT XML menu: its imported algorithms
+    except UserError as exc:  # a set-up error of the co-simulation (exit 2)
         raise cosim.CosimError(str(exc)) from None
 
 

@@ -58,7 +58,7 @@ def add_parser(
         type=Path,
         default=None,
         metavar="FILE",
-        help="menu YAML (default: the built-in default menu)",
+        help="menu YAML or CMS uGT XML (its imported algorithms; default: the built-in menu)",
     )
     parser.add_argument(
         "--clock-mhz",
@@ -237,12 +237,11 @@ def firmware(
     options: dict[str, Any] = {}
     if yosys_limit is not None:
         options["yosys_lut_limit"] = None if yosys_limit == "none" else float(yosys_limit)
-    from emulator.menu import default_menu, load_menu  # noqa: PLC0415 - lazy: fast --help
+    from emulator.menu import default_menu  # noqa: PLC0415 - lazy: fast --help
     from firmware import FirmwareError, build  # noqa: PLC0415
+    from l1sim._inputs import read_menu  # noqa: PLC0415
 
-    if menu is not None and not Path(menu).is_file():
-        raise UserError(f"{menu}: no such menu file")
-    the_menu = default_menu() if menu is None else load_menu(menu)
+    the_menu = default_menu() if menu is None else read_menu(menu)[0]
     started = time.perf_counter()
     print(f"l1sim: building the firmware of menu {the_menu.name!r} in {out}", file=sys.stderr)
     try:

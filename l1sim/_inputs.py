@@ -1,4 +1,4 @@
-"""The job's inputs: opening event files and specs, naming samples, the filling scheme.
+"""The job's inputs: menus, event files and specs, sample names, the filling scheme.
 
 Every problem with an input becomes a :class:`~l1sim._errors.UserError` naming it.
 """
@@ -7,12 +7,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streams
 from l1sim._errors import UserError
 from streams.timeline import FillingScheme
 
-__all__ = ["filling_scheme", "input_label", "open_input", "signal_labels"]
+if TYPE_CHECKING:
+    from emulator.menu import Menu, UgtImport
+
+__all__ = ["filling_scheme", "input_label", "open_input", "read_menu", "signal_labels"]
+
+
+def read_menu(
+    path: str | Path, prescale_column: int | None = None
+) -> tuple[Menu, UgtImport | None]:
+    """The menu of a YAML file, or of a CMS uGT XML file (``.xml``) with its import.
+
+    The import says which algorithms were emulated and which refused, and why; a bad
+    or missing file is a UserError naming it.
+    """
+    from emulator.menu import MenuError, from_uGT_xml, load_menu  # noqa: PLC0415 - fast --help
+
+    if not Path(path).is_file():
+        raise UserError(f"{path}: no such menu file")
+    try:
+        if Path(path).suffix.lower() == ".xml":
+            imported = from_uGT_xml(path, prescale_column=prescale_column)
+            return imported.menu, imported
+        return load_menu(path, prescale_column=prescale_column), None
+    except MenuError as exc:
+        raise UserError(str(exc)) from None
 
 
 def filling_scheme(path: str | Path | None) -> FillingScheme:

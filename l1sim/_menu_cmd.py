@@ -83,17 +83,9 @@ def _is_xml(path: Path) -> bool:
 
 def _import(path: Path, prescale_column: int | None) -> tuple[Menu, UgtImport | None]:
     """The menu of ``path`` and, for an XML file, the import with every algorithm's fate."""
-    from emulator.menu import MenuError, from_uGT_xml, load_menu  # noqa: PLC0415 - fast --help
+    from l1sim._inputs import read_menu  # noqa: PLC0415 - fast --help
 
-    if not path.is_file():
-        raise UserError(f"{path}: no such menu file")
-    try:
-        if _is_xml(path):
-            imported = from_uGT_xml(path, prescale_column=prescale_column)
-            return imported.menu, imported
-        return load_menu(path, prescale_column=prescale_column), None
-    except MenuError as exc:
-        raise UserError(str(exc)) from None
+    return read_menu(path, prescale_column)
 
 
 def _g(value: float) -> str:

@@ -26,12 +26,12 @@ import emulator
 import streams
 from emulator import analysis
 from emulator.analysis import DecisionCounts
-from emulator.menu import Menu, MenuError, SeedKind, default_menu, from_uGT_xml, load_menu
+from emulator.menu import Menu, SeedKind, default_menu
 from emulator.replay import DecisionBatch, write_decisions
 from emulator.timing import BX_NS, timing_report, with_timing
 from l1sim import __version__
 from l1sim._errors import UserError
-from l1sim._inputs import filling_scheme, input_label, open_input, signal_labels
+from l1sim._inputs import filling_scheme, input_label, open_input, read_menu, signal_labels
 from l1sim._plot_data import per_seed_sections, unit_of
 from l1sim._summary import BX_PER_ORBIT, LATENCY_BUDGET_US, MAX_L1_RATE_HZ, SCHEMA_VERSION, Summary
 from streams.pileup import LevellingProfile
@@ -132,20 +132,14 @@ def _menu(job: Job) -> tuple[Menu, dict[str, Any]]:
     ``emulated``, ``refused`` and ``refused_algorithms`` ([{index, name, reason}]:
     uGT algorithms l1sim cannot express). A bad menu is a UserError.
     """
-    try:
-        if job.menu_path is None:
-            if job.prescale_column is not None:
-                raise UserError("--prescale-column applies to uGT XML menus (--menu FILE.xml)")
-            menu = default_menu()
-            return menu, _menu_algorithms("built-in", None, len(menu.seeds), [])
-        if not Path(job.menu_path).is_file():
-            raise UserError(f"{job.menu_path}: no such menu file")
-        if Path(job.menu_path).suffix.lower() != ".xml":
-            menu = load_menu(job.menu_path, prescale_column=job.prescale_column)
-            return menu, _menu_algorithms("yaml", None, len(menu.seeds), [])
-        imported = from_uGT_xml(job.menu_path, prescale_column=job.prescale_column)
-    except MenuError as exc:
-        raise UserError(str(exc)) from exc
+    if job.menu_path is None:
+        if job.prescale_column is not None:
+            raise UserError("--prescale-column applies to uGT XML menus (--menu FILE.xml)")
+        menu = default_menu()
+        return menu, _menu_algorithms("built-in", None, len(menu.seeds), [])
+    menu, imported = read_menu(job.menu_path, job.prescale_column)
+    if imported is None:
+        return menu, _menu_algorithms("yaml", None, len(menu.seeds), [])
     refused = [{"index": a.index, "name": a.name, "reason": a.reason} for a in imported.refused]
     return imported.menu, _menu_algorithms(
         "ugt-xml", job.prescale_column, len(imported.algorithms), refused

@@ -245,3 +245,8 @@ def test_cli_builds_a_menu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert FirmwareDir.open(out).manifest.menu_name == "one-seed"
     assert main(["firmware", "--menu", str(tmp_path / "missing.yaml"), "--out", str(out)]) == 1
     assert "missing.yaml" in capsys.readouterr().err
+    bad_xml = tmp_path / "menu2016.xml"  # read as a CMS uGT menu, as `l1sim run` does
+    bad_xml.write_text("<menu><broken", encoding="utf-8")
+    assert main(["firmware", "--menu", str(bad_xml), "--out", str(tmp_path / "fw2")]) == 1
+    assert "menu2016.xml: not a readable uGT XML menu" in capsys.readouterr().err
+    assert not (tmp_path / "fw2").exists()
