@@ -110,6 +110,17 @@ def _integer(t: FixedType) -> FixedType:
     return FixedType(t.width, t.width, signed=t.signed)
 
 
+def slot_field_types(plan: MenuPlan) -> dict[str, FixedType]:
+    """The type of each of the :data:`SLOT_FIELDS` on the input port (raw integers)."""
+    return {
+        "pt": _integer(plan.pt_type),
+        "eta": plan.eta_type,
+        "phi": plan.phi_type,
+        "quality": _integer(plan.quality_type),
+        "valid": FixedType(1, 1, signed=False),
+    }
+
+
 def seed_input_layout(seed: SeedPlan, plan: MenuPlan) -> tuple[InputEntry, ...]:
     """The flat input vector of a seed, in order.
 
@@ -124,13 +135,7 @@ def seed_input_layout(seed: SeedPlan, plan: MenuPlan) -> tuple[InputEntry, ...]:
         from firmware._trace_expr import expression_layout  # noqa: PLC0415 - imports this module
 
         return expression_layout(seed, plan)
-    types = {
-        "pt": _integer(plan.pt_type),
-        "eta": plan.eta_type,
-        "phi": plan.phi_type,
-        "quality": _integer(plan.quality_type),
-        "valid": FixedType(1, 1, signed=False),
-    }
+    types = slot_field_types(plan)
     return tuple(
         InputEntry(collection, slot, name, types[name])
         for collection in seed.collections

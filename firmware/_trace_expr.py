@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from emulator.fixed import FixedType
 from emulator.plan import (
     MET_SLOT,
     NO_CANDIDATE,
@@ -65,6 +64,7 @@ from firmware._trace import (
     _PairGeometry,
     _Slots,
     _tree_max,
+    slot_field_types,
 )
 from firmware._trace import _ht as _ht_score
 from firmware._trace_expr_fields import CHARGE, ISOLATION, collection_fields, extra_fields
@@ -208,13 +208,7 @@ def expression_layout(seed: SeedPlan, plan: MenuPlan) -> tuple[InputEntry, ...]:
     sums, met = _sum_collections(seed)
     used = {leg.collection for c in seed.expression.conditions for leg in c.legs} | set(sums)
     extras = extra_fields(plan)
-    types = {
-        "pt": _integer(plan.pt_type),
-        "eta": plan.eta_type,
-        "phi": plan.phi_type,
-        "quality": _integer(plan.quality_type),
-        "valid": FixedType(1, 1, signed=False),
-    }
+    types = slot_field_types(plan)
     layout: list[InputEntry] = []
     for slot in plan.slots:
         if slot.collection not in used:
