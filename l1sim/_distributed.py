@@ -116,13 +116,15 @@ def dask_client(*, workers: int | None = None, address: str | None = None) -> It
         yield client
 
 
-#: environment of the worker processes of a local cluster: one numba thread each, and
-#: glibc's own malloc tuning. Dask's default MALLOC_TRIM_THRESHOLD_=65536 also turns off
-#: glibc's adaptive mmap threshold, so every large numpy temporary is a fresh mmap and
-#: its pages fault in again: measured 20-30 % of a worker's CPU on a replay.
-WORKER_ENVIRONMENT: dict[str, str | None] = {
-    "MALLOC_TRIM_THRESHOLD_": None,
-    "NUMBA_NUM_THREADS": "1",
+#: Dask configuration of a local cluster's worker processes. glibc's own malloc tuning:
+#: Dask's default MALLOC_TRIM_THRESHOLD_=65536 also turns off glibc's adaptive mmap
+#: threshold, so every large numpy temporary is a fresh mmap whose pages fault in again
+#: (measured: 20-30 % of a worker's CPU on a replay). One numba thread per worker, set
+#: in the worker process only: ``pre-spawn-environ`` is also written into this process's
+#: environment, where numba refuses a thread count changed after its threads started.
+WORKER_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.nanny.environ.NUMBA_NUM_THREADS": "1",
 }
 
 
@@ -132,9 +134,8 @@ def local_cluster(workers: int) -> Iterator[Any]:
     import dask  # noqa: PLC0415  (with distributed)
 
     distributed = _distributed()
-    environ = {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENVIRONMENT.items()}
     with (
-        dask.config.set(environ),
+        dask.config.set(WORKER_CONFIG),
         distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

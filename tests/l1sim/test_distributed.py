@@ -48,7 +48,13 @@ seeds:
 def client() -> Iterator[Any]:
     from l1sim._distributed import local_cluster
 
+    before = os.environ.get("NUMBA_NUM_THREADS")
     with local_cluster(2) as cluster, distributed.Client(cluster) as dask_client:
+        # the workers' numba setting stays theirs: numba in this process refuses a
+        # thread count that changes after its threads started (it broke later tests)
+        assert os.environ.get("NUMBA_NUM_THREADS") == before
+        threads = dask_client.run(lambda: os.environ.get("NUMBA_NUM_THREADS"))
+        assert set(threads.values()) == {"1"}
         yield dask_client
 
 
