@@ -100,9 +100,14 @@ def find_vvp() -> Path:
     return Path(path)
 
 
-def _run(command: Sequence[str], what: str, env: dict[str, str] | None = None) -> str:
-    """Run ``command``; its combined output, or a FirmwareError naming ``what`` with it."""
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+def _run(
+    command: Sequence[str],
+    what: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> str:
+    """Run ``command`` (in ``cwd``); its combined output, or a FirmwareError naming ``what``."""
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, check=False)
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise FirmwareError(f"{what} failed (exit {done.returncode}):\n{output.strip()}")
@@ -170,11 +175,7 @@ def ghdl_analyse(files: Sequence[Path], *, workdir: Path) -> str:
 def ghdl_elaborate(top: str, *, workdir: Path) -> str:
     """``ghdl -e --std=08 top`` over the library analysed in ``workdir``; GHDL's output."""
     command = [str(find_ghdl()), "-e", GHDL_STD, f"--workdir={workdir}", top]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, check=False)
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        raise FirmwareError(f"ghdl elaboration of {top} failed (exit {done.returncode}):\n{output}")
-    return output
+    return _run(command, f"ghdl elaboration of {top}", cwd=workdir)
 
 
 def ghdl_run(
@@ -190,8 +191,4 @@ def ghdl_run(
     command = [str(find_ghdl()), "-r", GHDL_STD, f"--workdir={workdir}", top]
     command += [f"-g{name}={value}" for name, value in generics]
     command.append("--ieee-asserts=disable")
-    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, check=False)
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        raise FirmwareError(f"ghdl run of {top} failed (exit {done.returncode}):\n{output}")
-    return output
+    return _run(command, f"ghdl run of {top}", cwd=cwd)
