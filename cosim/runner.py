@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import cocotb
+import cocotb_tools.config as cocotb_config
 import cocotb_tools.runner as cocotb_runner
 from cocotb_tools.check_results import get_results
 
@@ -217,6 +218,9 @@ class Runner(ABC):
             "simulator": self.name,
             "version": self.version,
             "cocotb": cocotb.__version__,
+            # cocotb builds link its libraries by absolute path (RUNPATH): a build made
+            # from another venv (an earlier clone) cannot load them once that is gone.
+            "cocotb_libs": str(Path(cocotb_config.libs_dir).resolve()),
             "native": native,
             "clock": str(self.clock),
             "flags": self._build_args(native),

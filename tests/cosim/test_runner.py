@@ -230,6 +230,20 @@ def test_verilator_speed_settings_are_part_of_the_build_key(
     assert len(keys) == 8
 
 
+def test_a_build_from_another_venv_is_not_reused(
+    cache_dir: Path, design_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cocotb builds load cocotb's libraries from the venv that made them (RUNPATH):
+    a cache kept across fresh clones must not hand an old clone's build to a new one."""
+    import cocotb_tools.config as cocotb_config
+
+    runner = runner_or_skip("verilator", cache_dir)
+    spec = adder_spec(design_dir)
+    here = runner.build_key(spec)
+    monkeypatch.setattr(cocotb_config, "libs_dir", Path("/elsewhere/venv/cocotb/libs"))
+    assert runner.build_key(spec) != here
+
+
 def test_icarus_build_is_cached_and_keyed_by_content(
     icarus_build: tuple[Runner, SimBuild], cache_dir: Path, tmp_path: Path
 ) -> None:
