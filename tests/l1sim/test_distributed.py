@@ -220,3 +220,24 @@ def test_task_plan_matches_one_placement(
         assert list(ids) == list(range(task.first_event, task.first_event + task.n_events))
     last = plan[-1]
     assert last.first_bx < len(has_event) <= last.first_bx + last.n_bx
+
+
+def test_readme_gives_batch_workers_the_local_workers_settings() -> None:
+    """The Dask configuration README gives for batch workers is ``--workers``' own."""
+    import yaml
+
+    from l1sim._distributed import WORKER_CONFIG
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+    def flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        items: dict[str, Any] = {}
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                items |= flat(value, f"{prefix}{key}.")
+            else:
+                items[f"{prefix}{key}"] = None if value is None else str(value)
+        return items
+
+    assert flat(yaml.safe_load(block)) == WORKER_CONFIG
