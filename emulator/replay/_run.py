@@ -62,6 +62,35 @@ def decisions_metadata(menu: Menu) -> dict[str, Any]:
     }
 
 
+#: BX whose seed scores are computed together: a chunk is scored piece by piece, so the
+#: slot arrays and the networks' activations of one piece stay in the CPU caches.
+#: Measured on the default menu (2026-12-01): pieces of 100 000 BX took 6.1 us/BX,
+#: 2048-4096 BX 4.3 us/BX; below 1024 BX numpy's cost per call takes over again.
+SCORE_PIECE_BX = 4096
+
+
+def _scores_of(
+    batch: EventBatch,
+    plan: MenuPlan,
+    evaluator: SeedEvaluator,
+    collections: tuple[str, ...],
+) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Seed scores (BX x seed) and objects dropped (BX x collection) of ``batch``,
+    computed in pieces of :data:`SCORE_PIECE_BX` BX (scores depend on their BX alone)."""
+    scores: list[NDArray[Any]] = []
+    dropped: list[NDArray[np.int64]] = []
+    for start in range(0, len(batch), SCORE_PIECE_BX):
+        piece = (
+            batch if len(batch) <= SCORE_PIECE_BX else batch.slice(start, start + SCORE_PIECE_BX)
+        )
+        slots = hardware_slots(piece, plan)
+        scores.append(evaluator.scores_of(slots))
+        dropped.append(np.stack([slots.collections[c].dropped for c in collections], axis=1))
+    if len(scores) == 1:
+        return scores[0], dropped[0]
+    return np.concatenate(scores), np.concatenate(dropped)
+
+
 class _Clock:
     """Absolute BX numbers, continuing a running count for unplaced records."""
 
@@ -104,8 +133,7 @@ def run(
         for batch in stream:
             if len(batch) == 0:
                 continue
-            slots = hardware_slots(batch, plan)
-            scores = evaluator.scores_of(slots)
+            scores, dropped = _scores_of(batch, plan, evaluator, collections)
             fired = scores >= thresholds[np.newaxis, :]
             decisions = state.apply(clock.global_bx(batch), fired)
             bar.update(len(batch))
@@ -126,7 +154,7 @@ def run(
                 vetoed=decisions.vetoed,
                 l1a=decisions.accept,
                 metadata=metadata,
-                dropped=np.stack([slots.collections[c].dropped for c in collections], axis=1),
+                dropped=dropped,
                 dropped_collections=collections,
             )
     finally:

@@ -9,7 +9,7 @@ import pytest
 
 from emulator import read_decisions, run, write_decisions
 from emulator.menu import Menu, Seed, SeedKind, default_menu
-from emulator.replay import DecisionBatch, concat_decisions
+from emulator.replay import DecisionBatch, _run, concat_decisions
 from emulator.rules import PrescaleState, TriggerRule, TriggerRuleState
 from streams import EventBatch, concat_batches, rechunk, synthetic, timeline
 
@@ -49,11 +49,17 @@ def _menu() -> Menu:
     return Menu(name="replay-test", seeds=tuple(seeds), hardware=base.hardware, rules=base.rules)  # fmt: skip
 
 
-def test_chunked_replay_equals_whole(placed: EventBatch) -> None:
+def test_chunked_replay_equals_whole(placed: EventBatch, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of 997 BX, and one chunk scored in pieces (as run does) or all at once."""
     menu = _menu()
+    pieces = concat_decisions(run([placed], menu))
+    assert len(placed) > 2 * _run.SCORE_PIECE_BX
+    monkeypatch.setattr(_run, "SCORE_PIECE_BX", 10**9)
     whole = concat_decisions(run([placed], menu))
+    monkeypatch.undo()
     chunked = concat_decisions(run(rechunk([placed], 997), menu))
     for name in (
+        "dropped",
         "scores",
         "fired",
         "prescaled",
@@ -65,6 +71,7 @@ def test_chunked_replay_equals_whole(placed: EventBatch) -> None:
         "bx",
     ):
         np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), err_msg=name)
+        np.testing.assert_array_equal(getattr(pieces, name), getattr(whole, name), err_msg=name)
     assert whole.l1a.any()
     assert whole.vetoed.any()
     assert whole.dead.any()
