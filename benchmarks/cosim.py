@@ -102,6 +102,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "OPT_FLAGS": VerilatorRunner.FAST_OPT_FLAGS,
         "MAKE_VARS": VerilatorRunner.FAST_MAKE_VARS,
     },
+    "DPI-C + --threads 2": {"OPT_FLAGS": ("--threads", "2")},
 }
 
 

@@ -218,9 +218,6 @@ class Runner(ABC):
             "simulator": self.name,
             "version": self.version,
             "cocotb": cocotb.__version__,
-            # cocotb builds link its libraries by absolute path (RUNPATH): a build made
-            # from another venv (an earlier clone) cannot load them once that is gone.
-            "cocotb_libs": str(Path(cocotb_config.libs_dir).resolve()),
             "native": native,
             "clock": str(self.clock),
             "flags": self._build_args(native),
@@ -231,6 +228,10 @@ class Runner(ABC):
             "dpi": hashlib.sha256(dpi_source().encode()).hexdigest(),
             "sources": [[p.name, _digest(p)] for p in spec.sources],
         }
+        if not native:
+            # cocotb builds link its libraries by absolute path (RUNPATH): a build made
+            # from another venv (an earlier clone) cannot load them once that is gone.
+            header["cocotb_libs"] = str(Path(cocotb_config.libs_dir).resolve())
         return hashlib.sha256(json.dumps(header, sort_keys=True, default=str).encode()).hexdigest()
 
     def build(self, spec: DutSpec, *, native: bool = False) -> SimBuild:

@@ -239,9 +239,10 @@ def test_a_build_from_another_venv_is_not_reused(
 
     runner = runner_or_skip("verilator", cache_dir)
     spec = adder_spec(design_dir)
-    here = runner.build_key(spec)
+    here, native = runner.build_key(spec), runner.build_key(spec, native=True)
     monkeypatch.setattr(cocotb_config, "libs_dir", Path("/elsewhere/venv/cocotb/libs"))
     assert runner.build_key(spec) != here
+    assert runner.build_key(spec, native=True) == native  # no cocotb in native builds
 
 
 def test_icarus_build_is_cached_and_keyed_by_content(
