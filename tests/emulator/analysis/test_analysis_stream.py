@@ -155,3 +155,19 @@ def test_chunks_replayed_apart_equal_one_replay_after_the_sequential_pass() -> N
     # without the sequential pass the chunks would disagree: the test can fail
     naive = concat_decisions([concat_decisions(run([block], menu)) for block in placed])
     assert not np.array_equal(naive.prescaled, whole.prescaled)
+
+
+def test_overlap_counts_each_pair_of_passing_seeds(chunks: list[DecisionBatch]) -> None:
+    """overlap[i, j]: counted BX where unmasked seeds i and j both pass after prescale."""
+    whole = concat_decisions(chunks)
+    counts = DecisionCounts.of(whole)
+    masked = [bool(seed["masked"]) for seed in whole.metadata["seeds"]]
+    counted = analysis.collision_mask(whole)
+    expected = np.zeros_like(counts.overlap)
+    for row in np.flatnonzero(counted):
+        passing = [i for i, on in enumerate(whole.prescaled[row]) if on and not masked[i]]
+        for i in passing:
+            for j in passing:
+                expected[i, j] += 1
+    assert expected[0, 1] > 0  # pairs, not only the diagonal
+    np.testing.assert_array_equal(counts.overlap, expected)
