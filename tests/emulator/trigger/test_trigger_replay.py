@@ -9,7 +9,7 @@ import pytest
 
 from emulator import read_decisions, run, write_decisions
 from emulator.menu import Menu, Seed, SeedKind, default_menu
-from emulator.replay import DecisionBatch, _run, concat_decisions
+from emulator.replay import DecisionBatch, _run, concat_decisions, pack_bits, unpack_bits
 from emulator.rules import PrescaleState, TriggerRule, TriggerRuleState
 from streams import EventBatch, concat_batches, rechunk, synthetic, timeline
 
@@ -167,3 +167,14 @@ def test_decision_bx_adds_the_latency(placed: EventBatch) -> None:
     assert d.metadata["total_latency_bx"] == 304
     np.testing.assert_array_equal(d.decision_bx(), d.orbit * 3564 + d.bx + 304)
     np.testing.assert_array_equal(d.decision_bx("L1_SingleMu22"), d.orbit * 3564 + d.bx + 3)
+
+
+@pytest.mark.parametrize("shape", [(40_000, 15), (13,), (3, 0), (0, 5), (5, 3, 2)])
+def test_bits_round_trip(shape: tuple[int, ...]) -> None:
+    """What travels between Dask processes: any shape of flags, bit for bit."""
+    flags = np.random.default_rng(7).random(shape) < 0.3
+    bits, packed_shape = pack_bits(flags)
+    assert bits.nbytes == (flags.size + 7) // 8
+    back = unpack_bits((bits, packed_shape))
+    assert back.dtype == np.bool_
+    np.testing.assert_array_equal(back, flags)
