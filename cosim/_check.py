@@ -296,6 +296,7 @@ def check(
     menu: Menu | None = None,
     cache_dir: Path | None = None,
     hls: bool = True,
+    threads: int = 1,
 ) -> AgreementReport:
     """Run ``stream`` through the emulator, the RTL and the HLS C simulations; compare.
 
@@ -303,10 +304,11 @@ def check(
     ``cache_dir`` (default ``~/.cache/l1sim/sim``) by content. With ``out_dir`` the
     text, JSON, JUnit XML and HTML reports are written there. ``menu`` defaults to
     the firmware's own (``menu.yaml`` beside the manifest, or the default menu).
+    ``threads``: threads of the simulated model (Verilator only).
     """
     from cosim.runner import get_runner  # noqa: PLC0415  (cocotb only when simulating)
 
-    runner = get_runner(simulator, cache_dir=cache_dir)
+    runner = get_runner(simulator, cache_dir=cache_dir, threads=threads)
     prepared = prepare(firmware_dir, stream, max_bx=max_bx, menu=menu)
     fw = prepared.firmware
     latency = output_delay(fw.manifest)

