@@ -80,9 +80,10 @@ _SHORT = 2_000
 
 
 def _sim(prepared: Prepared, simulator: str, n_bx: int, *, native: bool,
-         clock: ClockDriver = ClockDriver.HDL) -> tuple[SimResult, SimResult, float]:  # fmt: skip
+         clock: ClockDriver = ClockDriver.HDL,
+         threads: int = 1) -> tuple[SimResult, SimResult, float]:  # fmt: skip
     """(full run, short run, build seconds) of one simulator set-up."""
-    runner = get_runner(simulator, clock=clock)
+    runner = get_runner(simulator, clock=clock, threads=threads)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         spec = dut_spec(prepared.firmware)
@@ -102,7 +103,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "OPT_FLAGS": VerilatorRunner.FAST_OPT_FLAGS,
         "MAKE_VARS": VerilatorRunner.FAST_MAKE_VARS,
     },
-    "DPI-C + --threads 2": {"OPT_FLAGS": ("--threads", "2")},
 }
 
 
@@ -197,21 +197,25 @@ def main() -> None:
                      time.process_time() - cpu))  # fmt: skip
 
     builds = []
+    hdl = ClockDriver.HDL
     setups = [
-        ("cocotb + Verilator", "verilator", False, ClockDriver.HDL, args.sim_bx),
-        ("native Verilator (C++ main, ceiling)", "verilator", True, ClockDriver.HDL, args.sim_bx),
-        ("cocotb + Icarus", "icarus", False, ClockDriver.HDL, args.icarus_bx),
-        ("native Icarus (vvp)", "icarus", True, ClockDriver.HDL, args.icarus_bx),
+        ("cocotb + Verilator", "verilator", False, hdl, args.sim_bx, 1),
+        ("native Verilator (C++ main, ceiling)", "verilator", True, hdl, args.sim_bx, 1),
+        ("cocotb + Verilator, --sim-threads 2", "verilator", False, hdl, args.sim_bx, 2),
+        ("native Verilator, --threads 2", "verilator", True, hdl, args.sim_bx, 2),
+        ("cocotb + Icarus", "icarus", False, hdl, args.icarus_bx, 1),
+        ("native Icarus (vvp)", "icarus", True, hdl, args.icarus_bx, 1),
     ]
     if args.cocotb_clock:
         setups.insert(1, ("cocotb + Verilator (cocotb clock)", "verilator", False,
-                          ClockDriver.COCOTB, args.sim_bx))  # fmt: skip
+                          ClockDriver.COCOTB, args.sim_bx, 1))  # fmt: skip
     wanted = set(args.simulators.split(","))
-    for label, simulator, native, clock, n_bx in setups:
+    for label, simulator, native, clock, n_bx, threads in setups:
         if simulator not in wanted:
             continue
         try:
-            result, short, built = _sim(prepared, simulator, n_bx, native=native, clock=clock)
+            result, short, built = _sim(prepared, simulator, n_bx, native=native, clock=clock,
+                                        threads=threads)  # fmt: skip
         except cosim.CosimError as exc:
             rows.append({"name": label, "bx": n_bx, "wall": None, "cpu": None,
                          "note": str(exc).splitlines()[0], "marginal": None})  # fmt: skip

@@ -8,6 +8,8 @@ one Dask worker's; CPU is the user + system time of the client and the workers
 during the replay (on a machine shared with other work, the CPU column shows the
 overhead better than wall time); peak memory per worker is each worker's
 ``VmHWM`` after the run (the client's own peak is given too). The summaries are checked identical.
+The last row runs two plain processes (no Dask) side by side on half the BX each: what
+this machine allows two processes at all.
 
 Target: 2 workers >= 1.7x one process. Usage: ``python benchmarks/scale.py [--bx N]``.
 """
@@ -59,6 +61,35 @@ def _run(n_bx: int, directory: Path, client: Any = None) -> tuple[float, dict[st
     return float(performance["replay_s"]), summary
 
 
+def _plain(n_bx: int, seed: int, start: Any, directory: str) -> float:
+    """One plain process (no Dask): warm up, wait for ``start``, replay; its replay time."""
+    from l1sim import _pipeline
+
+    warm = _pipeline.Job(background=[f"synthetic:background?n=20000&seed={seed}"], max_bx=20_000)
+    _pipeline.execute(warm, Path(directory) / f"warm{seed}.parquet", progress=False,
+                      say=lambda _: None)  # fmt: skip
+    start.wait()
+    job = _pipeline.Job(background=[f"synthetic:background?n={n_bx}&seed={seed}"], max_bx=n_bx)
+    summary = _pipeline.execute(job, Path(directory) / f"plain{seed}.parquet", progress=False,
+                                say=lambda _: None)  # fmt: skip
+    return float(summary["performance"]["replay_s"])
+
+
+def _side_by_side(n_bx: int, directory: Path) -> float:
+    """Two plain processes replaying half the BX each at the same time: the machine's
+    own ceiling for two processes (shared caches and memory bandwidth), without Dask."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
+        start = manager.Event()
+        futures = [pool.submit(_plain, n_bx // 2, seed, start, str(directory)) for seed in (1, 2)]
+        time.sleep(30)  # both warmed up (numba caches loaded)
+        start.set()
+        return max(f.result() for f in futures)
+
+
 def main() -> None:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -73,6 +104,7 @@ def main() -> None:
         cpu = _cpu_s()
         single_s, reference = _run(args.bx, Path(tmp) / "single")
         rows.append(("one process", single_s, 0.0, [_peak_mb()], _cpu_s() - cpu))
+        plain_s = _side_by_side(args.bx, Path(tmp))
         for workers in (1, 2):
             started = time.perf_counter()
             with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
@@ -97,6 +129,9 @@ def main() -> None:
             f"{single_s / seconds:.2f} | {cpu_s:.1f} | {start_s:.1f} | "
             f"{', '.join(f'{p:.0f}' for p in peaks)} |"
         )
+    print(f"| two plain processes, half the BX each (no Dask: the machine's ceiling) | "
+          f"{plain_s:.1f} | {args.bx / plain_s / 1e3:.0f} k | {single_s / plain_s:.2f} | "
+          "- | - | - |")  # fmt: skip
 
 
 if __name__ == "__main__":
