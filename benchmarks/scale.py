@@ -62,7 +62,8 @@ def _run(n_bx: int, directory: Path, client: Any = None) -> tuple[float, dict[st
 
 
 def _plain(n_bx: int, seed: int, start: Any, directory: str) -> float:
-    """One plain process (no Dask): warm up, wait for ``start``, replay; its replay time."""
+    """One plain process (no Dask): warm up, wait at the ``start`` barrier, replay; its
+    replay time."""
     from l1sim import _pipeline
 
     warm = _pipeline.Job(background=[f"synthetic:background?n=20000&seed={seed}"], max_bx=20_000)
@@ -83,10 +84,8 @@ def _side_by_side(n_bx: int, directory: Path) -> float:
 
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
-        start = manager.Event()
+        start = manager.Barrier(2)  # both warmed up (numba caches loaded), then both go
         futures = [pool.submit(_plain, n_bx // 2, seed, start, str(directory)) for seed in (1, 2)]
-        time.sleep(30)  # both warmed up (numba caches loaded)
-        start.set()
         return max(f.result() for f in futures)
 
 

@@ -441,7 +441,7 @@ class VerilatorRunner(Runner):
     name = "verilator"
     #: ``threads`` > 1: Verilator's ``--threads N`` (its threads spin while they wait:
     #: give the run N otherwise idle cores). Measured on the default menu with 2 threads
-    #: on this 2-core machine: 1.38x the native rate, 1.15x through cocotb.
+    #: on a 2-core machine: 1.29x the BX/s of one thread, natively and through cocotb.
     MULTITHREADED = True
     #: Split the generated C++ so large designs compile in parallel and fast.
     SPLIT_FLAGS: ClassVar[tuple[str, ...]] = (

@@ -70,7 +70,7 @@ from emulator.replay import (
     write_manifest,
 )
 from l1sim._errors import UserError
-from l1sim._pipeline import BLOCK_BX, Job, Replayed, overlay_blocks, placed_stream
+from l1sim._pipeline import BLOCK_BX, Counting, Job, Replayed, overlay_blocks, placed_stream
 from streams.timeline import BX_PER_ORBIT, FillingScheme
 
 __all__ = [
@@ -261,23 +261,19 @@ def _finish_task(
     from emulator.replay import SequentialDecisions  # noqa: PLC0415  (worker-side import)
 
     decisions = {key: unpack_bits(bits) for key, bits in sequential.items()}
-    accumulator = CountsAccumulator()
-    finished: list[DecisionBatch] = []
+    counting = Counting(job, pileup_mu=count_mu)
+    completed: list[DecisionBatch] = []
     start = 0
     for scored in batches:
         stop = start + len(scored)
-        batch = with_sequential_decisions(
-            scored, SequentialDecisions(**{k: v[start:stop] for k, v in decisions.items()})
+        completed.append(
+            with_sequential_decisions(
+                scored, SequentialDecisions(**{k: v[start:stop] for k, v in decisions.items()})
+            )
         )
-        mu = (
-            streams.pileup.mean_interactions(job.pileup, batch.orbit, batch.bx)
-            if count_mu and job.pileup is not None
-            else None
-        )
-        accumulator.add(batch, mu=mu)
-        finished.append(batch)
         start = stop
-    counts = accumulator.result()
+    finished = list(counting.through(completed))
+    counts = counting.result()
     if counts is None:
         raise ValueError("a task came back without decisions")
     if part is None:

@@ -77,10 +77,6 @@ def run(args: argparse.Namespace) -> int:
     return convert(args.file, args.out, prescale_column=args.prescale_column, force=args.force)
 
 
-def _is_xml(path: Path) -> bool:
-    return path.suffix.lower() == ".xml"
-
-
 def _import(path: Path, prescale_column: int | None) -> tuple[Menu, UgtImport | None]:
     """The menu of ``path`` and, for an XML file, the import with every algorithm's fate."""
     from l1sim._inputs import read_menu  # noqa: PLC0415 - fast --help

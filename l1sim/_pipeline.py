@@ -404,7 +404,7 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
         show,
     )
     started = time.perf_counter()
-    counting = _Counting(job)
+    counting = Counting(job)
     try:
         n_rows = write_decisions(counting.through(emulator.run(stream, menu)), decisions_path)
     except streams.StreamError as exc:
@@ -432,7 +432,7 @@ def execute(job: Job, decisions_path: Path, *, progress: bool, say: Say) -> Summ
             None,
             show,
         )
-        signal_counting = _Counting(job, pileup_mu=False)
+        signal_counting = Counting(job, pileup_mu=False)
         try:
             for _ in signal_counting.through(emulator.run(signal_stream, menu)):
                 pass
@@ -490,7 +490,7 @@ def _summarise(
     return summary
 
 
-class _Counting:
+class Counting:
     """Counts decision chunks as they stream past (the analysis never holds the BX).
 
     ``pileup_mu``: count each BX's μ of the job's overlay (the background's pile-up
