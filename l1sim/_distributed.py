@@ -86,6 +86,10 @@ __all__ = [
 BLOCKS_PER_TASK = 4
 #: tasks in flight per worker (each holds its decisions on a worker until finished)
 _IN_FLIGHT_PER_WORKER = 2
+#: Dask priority of the short fired-bits and finish tasks: a worker runs them before the
+#: next queued score task, so the client's sequential pass (which waits on the oldest
+#: task's fired bits) is not held up behind a whole score task
+_AHEAD_OF_SCORING = 10
 
 
 def _distributed() -> Any:
@@ -185,29 +189,62 @@ def _task_plan(
     max_bx: int | None,
     salt: int,
     blocks_per_task: int,
+    n_workers: int = 1,
 ) -> list[_Task]:
     """The tasks of one sample: chunks of whole blocks and the event range of each.
 
     Colliding slots take the next event in order (:func:`streams.timeline.place`), so a
     chunk starting on an orbit boundary takes as many events as it has colliding slots.
+    Tasks take ``blocks_per_task`` blocks while many are left and fewer towards the end
+    (:func:`_task_sizes`), so the workers finish together.
     """
     if source.n_events is None:
         raise UserError(f"{source.name}: a distributed replay needs inputs that know their size")
-    span = BLOCK_BX * blocks_per_task
     per_orbit = scheme.colliding.astype(np.int64).cumsum()
-    tasks: list[_Task] = []
+    blocks: list[tuple[int, int, int, int]] = []  # first BX, BX, first event, events
     first_bx = first_event = 0
     while first_event < source.n_events and (max_bx is None or first_bx < max_bx):
-        n_bx = span if max_bx is None else min(span, max_bx - first_bx)
+        n_bx = BLOCK_BX if max_bx is None else min(BLOCK_BX, max_bx - first_bx)
         orbits, rest = divmod(n_bx, BX_PER_ORBIT)
         colliding = orbits * int(per_orbit[-1]) + (int(per_orbit[rest - 1]) if rest else 0)
         n_events = min(colliding, source.n_events - first_event)
-        tasks.append(_Task(len(tasks), salt, first_bx, n_bx, first_event, n_events, False))
+        blocks.append((first_bx, n_bx, first_event, n_events))
         first_bx += n_bx
         first_event += n_events
-    if tasks:
-        tasks[-1] = replace(tasks[-1], last=True)
+    tasks: list[_Task] = []
+    start = 0
+    for size in _task_sizes(len(blocks), blocks_per_task, n_workers):
+        group = blocks[start : start + size]
+        start += size
+        tasks.append(
+            _Task(
+                len(tasks),
+                salt,
+                group[0][0],
+                sum(b[1] for b in group),
+                group[0][2],
+                sum(b[3] for b in group),
+                last=start == len(blocks),
+            )
+        )
     return tasks
+
+
+def _task_sizes(n_blocks: int, most: int, n_workers: int) -> list[int]:
+    """Blocks per task, in order: ``most`` while many blocks are left, then fewer.
+
+    Guided self-scheduling: a task takes at most a ``2 * n_workers``-th of what is
+    left, down to one block, so the last tasks are short and no worker replays a
+    long task alone at the end (with 25 equal tasks on 2 workers, one worker idled
+    for a whole task: ~10 % of the run).
+    """
+    sizes: list[int] = []
+    left = n_blocks
+    while left > 0:
+        size = max(1, min(most, -(-left // (2 * n_workers))))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 def _score_task(
@@ -323,12 +360,17 @@ def replay_distributed(
     window = _IN_FLIGHT_PER_WORKER * n_workers + 1
     state = SequentialState(menu)
     plan = _task_plan(
-        source, scheme, max_bx, salt, blocks_per_task or job.blocks_per_task or BLOCKS_PER_TASK
+        source,
+        scheme,
+        max_bx,
+        salt,
+        blocks_per_task or job.blocks_per_task or BLOCKS_PER_TASK,
+        n_workers,
     )
     tasks = iter(plan)
     scoring: deque[tuple[_Task, Any]] = deque()
     finishing: dict[Any, _Task] = {}
-    results: dict[int, tuple[DecisionCounts, DatasetPart | None]] = {}
+    results = _Returned()
     rows: dict[int, int] = {}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -337,14 +379,15 @@ def replay_distributed(
         done = list(finishing) if block else [f for f in finishing if f.done()]
         for future in done:
             task = finishing.pop(future)
-            if task.index in results:
-                raise UserError(f"task {task.index} came back twice: the run is not trusted")
-            results[task.index] = _result(future, task)
+            results.add(task.index, *_result(future, task))
             future.release()
 
     exhausted = False
     while True:
-        while not exhausted and len(scoring) + len(finishing) < window:
+        # Only score tasks count against the window: finish tasks are short, run ahead of
+        # scoring, and must not keep the workers waiting for new work while the client
+        # blocks on the oldest task's fired bits.
+        while not exhausted and len(scoring) < window:
             task = next(tasks, None)
             if task is None:
                 exhausted = True
@@ -366,7 +409,12 @@ def replay_distributed(
             break
         task, scored = scoring.popleft()
         first_bx, n_rows, fired = _result(
-            client.submit(_fired_bits, scored, key=f"l1sim-fired-{token}-{salt}-{task.index}"),
+            client.submit(
+                _fired_bits,
+                scored,
+                key=f"l1sim-fired-{token}-{salt}-{task.index}",
+                priority=_AHEAD_OF_SCORING,
+            ),
             task,
         )
         if first_bx != task.first_bx or not (
@@ -392,6 +440,7 @@ def replay_distributed(
             part,
             count_mu,
             key=f"l1sim-finish-{token}-{salt}-{task.index}",
+            priority=_AHEAD_OF_SCORING,
         )
         finishing[finished] = task
         scored.release()
@@ -413,33 +462,44 @@ def _result(future: Any, task: _Task) -> Any:
         ) from exc
 
 
+class _Returned:
+    """The finished tasks: their counts merged as they come back (so the client's merging
+    overlaps the workers' replay instead of following it), rows counted, part files."""
+
+    def __init__(self) -> None:
+        self.accumulator = CountsAccumulator()
+        self.counted: dict[int, int] = {}
+        self.parts: dict[int, DatasetPart] = {}
+
+    def add(self, index: int, counts: DecisionCounts, part: DatasetPart | None) -> None:
+        """Task ``index`` came back with ``counts`` (and its part file, if written)."""
+        if index in self.counted:
+            raise UserError(f"task {index} came back twice: the run is not trusted")
+        self.counted[index] = counts.n_rows
+        self.accumulator.add_counts(counts)
+        if part is not None:
+            self.parts[index] = part
+
+
 def _merge(
-    results: dict[int, tuple[DecisionCounts, DatasetPart | None]],
-    rows: dict[int, int],
-    out: Path | None,
-    n_planned: int,
+    results: _Returned, rows: dict[int, int], out: Path | None, n_planned: int
 ) -> DistributedReplay:
-    """Check that every task came back once with its rows, merge counts, write the manifest."""
-    missing = sorted(set(range(n_planned)) - set(results))
+    """Check that every task came back once with its rows, write the manifest."""
+    missing = sorted(set(range(n_planned)) - set(results.counted))
     if missing:
         raise UserError(f"tasks {missing[:10]} never came back: the run is incomplete")
-    accumulator = CountsAccumulator()
-    parts: list[DatasetPart] = []
-    n_rows = 0
-    for index in sorted(results):
-        counts, part = results[index]
-        if counts.n_rows != rows[index]:
-            raise UserError(f"task {index}: {counts.n_rows} BX counted of {rows[index]} replayed")
-        n_rows += counts.n_rows
-        accumulator.add_counts(counts)
-        if part is not None:
-            parts.append(part)
+    for index, counted in sorted(results.counted.items()):
+        if counted != rows[index]:
+            raise UserError(f"task {index}: {counted} BX counted of {rows[index]} replayed")
+    parts = [results.parts[index] for index in sorted(results.parts)]
     if out is not None:
         try:
             write_manifest(out, parts)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
-    return DistributedReplay(accumulator.result(), n_rows, len(results), parts)
+    return DistributedReplay(
+        results.accumulator.result(), sum(results.counted.values()), len(results.counted), parts
+    )
 
 
 def replay_job(

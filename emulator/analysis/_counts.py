@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from emulator.analysis._kernels import merge_sorted_counts
+
 __all__ = ["ValueCounts"]
 
 #: integer samples spanning at most this many values (plus 4 per sample) use one bincount
@@ -80,14 +82,15 @@ class ValueCounts:
         if not given:
             return cls.empty()
         parts = [p for p in given if p.values.size] or given[:1]
-        if len(parts) == 1:
-            return parts[0]
-        values = np.concatenate([p.values for p in parts])
-        counts = np.concatenate([p.counts for p in parts])
-        order = np.argsort(values, kind="stable")
-        values, counts = values[order], counts[order]
-        starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-        return cls(values[starts], np.add.reduceat(counts, starts, axis=0))
+        dtype = np.result_type(*(p.values for p in parts))
+        while len(parts) > 1:  # pairwise, as a balanced tree: O(N log k)
+            paired = [
+                cls(*merge_sorted_counts(a.values.astype(dtype, copy=False), a.counts,
+                                         b.values.astype(dtype, copy=False), b.counts))
+                for a, b in zip(parts[::2], parts[1::2], strict=False)
+            ]  # fmt: skip
+            parts = paired + parts[len(paired) * 2 :]
+        return parts[0]
 
     def __len__(self) -> int:
         return int(self.values.shape[0])

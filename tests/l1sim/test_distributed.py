@@ -167,7 +167,7 @@ def test_a_missing_or_duplicated_chunk_fails_the_run(tmp_path: Path) -> None:
     from emulator import run, write_decisions
     from emulator.analysis import DecisionCounts
     from emulator.replay import DatasetPart, write_manifest
-    from l1sim._distributed import _merge
+    from l1sim._distributed import _merge, _Returned
     from l1sim._errors import UserError
     from streams import synthetic, timeline
 
@@ -186,11 +186,14 @@ def test_a_missing_or_duplicated_chunk_fails_the_run(tmp_path: Path) -> None:
         write_manifest(tmp_path, [part, part])
     with pytest.raises(ValueError, match="rows"):
         write_manifest(tmp_path, [DatasetPart(part.file, rows + 1, part.first_bx, part.last_bx)])
-    counts = DecisionCounts.of(batch)
+    returned = _Returned()
+    returned.add(0, DecisionCounts.of(batch), None)
     with pytest.raises(UserError, match=r"tasks \[1\] never came back"):
-        _merge({0: (counts, None)}, {0: rows}, None, 2)
+        _merge(returned, {0: rows}, None, 2)
     with pytest.raises(UserError, match="counted of"):
-        _merge({0: (counts, None)}, {0: rows + 5}, None, 1)
+        _merge(returned, {0: rows + 5}, None, 1)
+    with pytest.raises(UserError, match="came back twice"):
+        returned.add(0, DecisionCounts.of(batch), None)
     assert not (tmp_path / MANIFEST_NAME).exists()
 
 
@@ -208,7 +211,7 @@ def test_task_plan_matches_one_placement(
 
     source = synthetic.generate("background", n_events, seed=5)
     scheme = FillingScheme.default()
-    plan = _task_plan(source, scheme, max_bx, 0, blocks_per_task)
+    plan = _task_plan(source, scheme, max_bx, 0, blocks_per_task, n_workers=2)
     placed = list(timeline.place(source, scheme, max_bx=max_bx))
     has_event = np.concatenate([b.has_event for b in placed])
     event_id = np.concatenate([b.event_id for b in placed])
@@ -220,6 +223,21 @@ def test_task_plan_matches_one_placement(
         assert list(ids) == list(range(task.first_event, task.first_event + task.n_events))
     last = plan[-1]
     assert last.first_bx < len(has_event) <= last.first_bx + last.n_bx
+
+
+@pytest.mark.parametrize(
+    ("n_blocks", "most", "n_workers"), [(101, 4, 2), (7, 4, 1), (1, 4, 8), (40, 1, 2)]
+)
+def test_tasks_get_shorter_towards_the_end(n_blocks: int, most: int, n_workers: int) -> None:
+    """Task sizes cover every block once, never exceed the maximum, only shrink, and
+    end with single blocks so the workers finish together."""
+    from l1sim._distributed import _task_sizes
+
+    sizes = _task_sizes(n_blocks, most, n_workers)
+    assert sum(sizes) == n_blocks
+    assert max(sizes) <= most
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-min(n_workers, len(sizes)) :] == [1] * min(n_workers, len(sizes))
 
 
 def test_readme_gives_batch_workers_the_local_workers_settings() -> None:

@@ -122,6 +122,31 @@ def test_quantiles_from_the_histogram_are_numpys(size: int) -> None:
         )
 
 
+@pytest.mark.parametrize("n_parts", [2, 3, 8])
+def test_histograms_merge_into_the_histogram_of_everything(n_parts: int) -> None:
+    """Merging the histograms of pieces (empty ones, ties across pieces, weights, floats
+    with -0.0 and 0.0) gives the histogram of the whole sample."""
+    rng = np.random.default_rng(n_parts)
+    for draw in (
+        lambda n: rng.integers(-3, 4, n),  # every value in every piece
+        lambda n: rng.integers(-(2**40), 2**40, n),  # all distinct
+        lambda n: rng.choice([-0.0, 0.0, 0.5, 1.5, 1e300], n),
+    ):
+        sizes = rng.integers(0, 400, n_parts)
+        sizes[1] = 0
+        pieces = [draw(int(n)) for n in sizes]
+        weights = [rng.random(len(p)) < 0.3 for p in pieces]
+        merged = ValueCounts.merge(
+            ValueCounts.of(p, w, dtype=p.dtype) for p, w in zip(pieces, weights, strict=True)
+        )
+        whole = ValueCounts.of(
+            np.concatenate(pieces), np.concatenate(weights), dtype=pieces[0].dtype
+        )
+        np.testing.assert_array_equal(merged.values, whole.values)
+        assert merged.values.dtype == whole.values.dtype
+        np.testing.assert_array_equal(merged.counts, whole.counts)
+
+
 def test_pileup_bin_means_are_exact_whatever_the_order() -> None:
     rng = np.random.default_rng(5)
     values = rng.uniform(0.0, 200.0, 5000) * (1 + 1e-9)
