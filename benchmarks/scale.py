@@ -12,7 +12,9 @@ overhead better than wall time); peak memory per worker is each worker's
 The last row runs two plain processes (no Dask) side by side on half the BX each: what
 this machine allows two processes at all.
 
-Target: 2 workers >= 1.7x one process. Usage: ``python benchmarks/scale.py [--bx N]``.
+Target: 2 workers >= 1.7x one process. Usage: ``python -P benchmarks/scale.py [--bx N]
+[--rounds K]``: with K rounds every row runs K times, interleaved, and the table
+gives medians (the VM's speed drifts by 10-20 % within minutes).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # (imports after the path fix above)
 import json
+import math
 import resource
+import statistics
 import tempfile
 import time
 from typing import Any
@@ -94,50 +98,72 @@ def main() -> None:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bx", type=int, default=10_000_000)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat every row this many times, interleaved; medians")  # fmt: skip
     args = parser.parse_args()
     import distributed
 
     from l1sim._distributed import local_cluster  # what `l1sim run --workers N` starts
     from l1sim._pipeline import BLOCK_BX  # one task per worker
 
-    rows = []
+    # per row: replay seconds, cluster start + warm-up seconds, peaks, CPU seconds
+    rows: dict[str, list[tuple[float, float, list[float], float]]] = {}
     with tempfile.TemporaryDirectory(prefix="l1sim-scale-") as tmp:
         # warm up as every other row does (numba's cache loaded or, on a fresh checkout,
         # compiled): the first replay of a process is not the one timed
         _run(20_000, Path(tmp) / "warm")
-        cpu = _cpu_s()
-        single_s, reference = _run(args.bx, Path(tmp) / "single")
-        rows.append(("one process", single_s, 0.0, [_peak_mb()], _cpu_s() - cpu))
-        plain_s = _side_by_side(args.bx, Path(tmp))
-        for workers in (1, 2):
-            started = time.perf_counter()
-            with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
-                # the workers warm up like the single process (numba caches, menu plan)
-                _run(BLOCK_BX * workers, Path(tmp) / f"warm{workers}", client)
-                start_s = time.perf_counter() - started
-                cpu = _cpu_s() + sum(client.run(_cpu_s).values())
-                replay_s, summary = _run(args.bx, Path(tmp) / f"dask{workers}", client)
-                cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
-                peaks = list(client.run(_peak_mb).values())
-            if json.dumps(summary, sort_keys=True) != json.dumps(reference, sort_keys=True):
-                raise SystemExit(f"{workers} worker(s): summary differs from one process")
-            rows.append((f"Dask, {workers} worker(s)", replay_s, start_s, peaks, cpu))
-    print(f"{args.bx} BX of the default menu (NN seeds included), no pile-up; "
-          f"client peak {_peak_mb():.0f} MB; summaries identical")  # fmt: skip
+        for round_ in range(args.rounds):
+            here = Path(tmp) / f"round{round_}"
+            here.mkdir()
+            cpu = _cpu_s()
+            single_s, reference = _run(args.bx, here / "single")
+            rows.setdefault("one process", []).append((single_s, 0.0, [_peak_mb()], _cpu_s() - cpu))
+            plain_s = _side_by_side(args.bx, here)
+            rows.setdefault("two plain processes, half the BX each (no Dask: the machine's "
+                            "ceiling)", []).append((plain_s, 0.0, [], float("nan")))  # fmt: skip
+            for workers in (1, 2):
+                started = time.perf_counter()
+                with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
+                    # the workers warm up like the single process (numba caches, menu plan)
+                    _run(BLOCK_BX * workers, here / f"warm{workers}", client)
+                    start_s = time.perf_counter() - started
+                    cpu = _cpu_s() + sum(client.run(_cpu_s).values())
+                    replay_s, summary = _run(args.bx, here / f"dask{workers}", client)
+                    cpu = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
+                    peaks = list(client.run(_peak_mb).values())
+                if json.dumps(summary, sort_keys=True) != json.dumps(reference, sort_keys=True):
+                    raise SystemExit(f"{workers} worker(s): summary differs from one process")
+                rows.setdefault(f"Dask, {workers} worker(s)", []).append(
+                    (replay_s, start_s, peaks, cpu)
+                )
+    _print(args.bx, args.rounds, rows)
+
+
+def _print(
+    n_bx: int, rounds: int, rows: dict[str, list[tuple[float, float, list[float], float]]]
+) -> None:
+    """Medians over the rounds; "x one process" is the median of each round's ratio."""
+    single = [r[0] for r in rows["one process"]]
+    print(f"{n_bx} BX of the default menu (NN seeds included), no pile-up, {rounds} "
+          f"interleaved round(s), medians; client peak {_peak_mb():.0f} MB; summaries "
+          "identical")  # fmt: skip
     print(
-        "| | replay [s] | BX/s | x one process | CPU [s] (client + workers) | cluster start + warm-up [s] "
-        "| peak memory per worker [MB] |"
+        "| | replay [s] | BX/s | x one process (each round) | CPU [s] (client + workers) "
+        "| cluster start + warm-up [s] | peak memory per worker [MB] |"
     )
     print("|---|---|---|---|---|---|---|")
-    for name, seconds, start_s, peaks, cpu_s in rows:
+    for name, runs in rows.items():
+        seconds = statistics.median(r[0] for r in runs)
+        ratios = [one / r[0] for one, r in zip(single, runs, strict=True)]
+        each = " / ".join(f"{x:.2f}" for x in ratios)
+        cpu = statistics.median(r[3] for r in runs)
+        peaks = ", ".join(f"{p:.0f}" for p in runs[-1][2]) or "-"
         print(
-            f"| {name} | {seconds:.1f} | {args.bx / seconds / 1e3:.0f} k | "
-            f"{single_s / seconds:.2f} | {cpu_s:.1f} | {start_s:.1f} | "
-            f"{', '.join(f'{p:.0f}' for p in peaks)} |"
+            f"| {name} | {seconds:.1f} | {n_bx / seconds / 1e3:.0f} k | "
+            f"{statistics.median(ratios):.2f} ({each}) | "
+            f"{'-' if math.isnan(cpu) else f'{cpu:.1f}'} | "
+            f"{statistics.median(r[1] for r in runs):.1f} | {peaks} |"
         )
-    print(f"| two plain processes, half the BX each (no Dask: the machine's ceiling) | "
-          f"{plain_s:.1f} | {args.bx / plain_s / 1e3:.0f} k | {single_s / plain_s:.2f} | "
-          "- | - | - |")  # fmt: skip
 
 
 if __name__ == "__main__":
