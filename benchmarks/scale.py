@@ -3,9 +3,9 @@
 The job is ``l1sim run`` of synthetic background through the default menu (NN seeds
 included), no pile-up, ``--max-bx N``: one process, then a ``LocalCluster`` of 1 and
 of 2 worker processes (one thread each). BX/s is the replay (decisions written, counts
-merged; the cluster's start-up and every process's warm-up replay of 20 000 BX per
-worker are timed apart); "overhead" is one process's BX/s over
-one Dask worker's; CPU is the user + system time of the client and the workers
+merged; timed apart: the cluster's start-up and each process's warm-up replay, 20 000
+BX in a plain process and one block of 28 orbits per Dask worker); "x one process"
+is one process's replay time over each row's; CPU is the user + system time of the client and the workers
 during the replay (on a machine shared with other work, the CPU column shows the
 overhead better than wall time); peak memory per worker is each worker's
 ``VmHWM`` after the run (the client's own peak is given too). The summaries are checked identical.
@@ -29,12 +29,15 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # (imports after the path fix above)
 import json
-import math
 import resource
 import statistics
 import tempfile
 import time
 from typing import Any
+
+#: one run of a row: replay seconds, cluster start + warm-up seconds, peak memory per
+#: process [MB], CPU seconds (None where the row has no cluster or no CPU measurement)
+_Timing = tuple[float, float | None, list[float], float | None]
 
 
 def _cpu_s() -> float:
@@ -106,8 +109,7 @@ def main() -> None:
     from l1sim._distributed import local_cluster  # what `l1sim run --workers N` starts
     from l1sim._pipeline import BLOCK_BX  # one task per worker
 
-    # per row: replay seconds, cluster start + warm-up seconds, peaks, CPU seconds
-    rows: dict[str, list[tuple[float, float, list[float], float]]] = {}
+    rows: dict[str, list[_Timing]] = {}
     with tempfile.TemporaryDirectory(prefix="l1sim-scale-") as tmp:
         # warm up as every other row does (numba's cache loaded or, on a fresh checkout,
         # compiled): the first replay of a process is not the one timed
@@ -117,10 +119,12 @@ def main() -> None:
             here.mkdir()
             cpu = _cpu_s()
             single_s, reference = _run(args.bx, here / "single")
-            rows.setdefault("one process", []).append((single_s, 0.0, [_peak_mb()], _cpu_s() - cpu))
+            rows.setdefault("one process", []).append(
+                (single_s, None, [_peak_mb()], _cpu_s() - cpu)
+            )
             plain_s = _side_by_side(args.bx, here)
             rows.setdefault("two plain processes, half the BX each (no Dask: the machine's "
-                            "ceiling)", []).append((plain_s, 0.0, [], float("nan")))  # fmt: skip
+                            "ceiling)", []).append((plain_s, None, [], None))  # fmt: skip
             for workers in (1, 2):
                 started = time.perf_counter()
                 with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
@@ -139,9 +143,13 @@ def main() -> None:
     _print(args.bx, args.rounds, rows)
 
 
-def _print(
-    n_bx: int, rounds: int, rows: dict[str, list[tuple[float, float, list[float], float]]]
-) -> None:
+def _median(values: list[float | None]) -> str:
+    """The median formatted, or "-" when the row does not measure it."""
+    known = [v for v in values if v is not None]
+    return f"{statistics.median(known):.1f}" if known else "-"
+
+
+def _print(n_bx: int, rounds: int, rows: dict[str, list[_Timing]]) -> None:
     """Medians over the rounds; "x one process" is the median of each round's ratio."""
     single = [r[0] for r in rows["one process"]]
     print(f"{n_bx} BX of the default menu (NN seeds included), no pile-up, {rounds} "
@@ -156,13 +164,11 @@ def _print(
         seconds = statistics.median(r[0] for r in runs)
         ratios = [one / r[0] for one, r in zip(single, runs, strict=True)]
         each = " / ".join(f"{x:.2f}" for x in ratios)
-        cpu = statistics.median(r[3] for r in runs)
         peaks = ", ".join(f"{p:.0f}" for p in runs[-1][2]) or "-"
         print(
             f"| {name} | {seconds:.1f} | {n_bx / seconds / 1e3:.0f} k | "
             f"{statistics.median(ratios):.2f} ({each}) | "
-            f"{'-' if math.isnan(cpu) else f'{cpu:.1f}'} | "
-            f"{statistics.median(r[1] for r in runs):.1f} | {peaks} |"
+            f"{_median([r[3] for r in runs])} | {_median([r[1] for r in runs])} | {peaks} |"
         )
 
 
