@@ -11,6 +11,7 @@ design rebuilds nothing.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,41 +32,13 @@ from cosim.runner import (
     get_runner,
 )
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "firmware"))
+from _adder import ADDER
+
 pytestmark = pytest.mark.sim
 
 N_CYCLES = 10_000
 LATENCY = 2
-
-ADDER = """\
-// Two-stage pipelined adder: sum = a + b, LATENCY = 2 clock cycles.
-module adder2 (
-    input  wire        clk,
-    input  wire        rst_n,
-    input  wire [69:0] a,
-    input  wire [15:0] b,
-    output reg  [70:0] sum,
-    output reg  [7:0]  count,
-    output reg  [7:0]  late
-);
-    reg [69:0] a_q;
-    reg [15:0] b_q;
-    always @(posedge clk) begin
-        if (!rst_n) begin
-            a_q <= 70'd0;
-            b_q <= 16'd0;
-            sum <= 71'd0;
-            count <= 8'd0;
-        end else begin
-            a_q <= a;
-            b_q <= b;
-            sum <= a_q + b_q;
-            count <= count + 8'd1;
-        end
-    end
-    // Never reset: unknown (x) on Icarus until the first running edge.
-    always @(posedge clk) if (rst_n) late <= a[7:0];
-endmodule
-"""
 
 
 def adder_spec(directory: Path, text: str = ADDER) -> DutSpec:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,38 +32,12 @@ from firmware._resources import (
     yosys_resources,
 )
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _adder import ADDER
+
 pytestmark = pytest.mark.sim
 
 needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
-
-ADDER = """\
-module adder2 (
-    input  wire        clk,
-    input  wire        rst_n,
-    input  wire [69:0] a,
-    input  wire [15:0] b,
-    output reg  [70:0] sum,
-    output reg  [7:0]  count,
-    output reg  [7:0]  late
-);
-    reg [69:0] a_q;
-    reg [15:0] b_q;
-    always @(posedge clk) begin
-        if (!rst_n) begin
-            a_q <= 70'd0;
-            b_q <= 16'd0;
-            sum <= 71'd0;
-            count <= 8'd0;
-        end else begin
-            a_q <= a;
-            b_q <= b;
-            sum <= a_q + b_q;
-            count <= count + 8'd1;
-        end
-    end
-    always @(posedge clk) if (rst_n) late <= a[7:0];
-endmodule
-"""
 
 HIERARCHY = """\
 module scale (input wire clk, input wire [15:0] x, output reg [31:0] y);
