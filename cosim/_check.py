@@ -296,7 +296,7 @@ def check(
     menu: Menu | None = None,
     cache_dir: Path | None = None,
     hls: bool = True,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> AgreementReport:
     """Run ``stream`` through the emulator, the RTL and the HLS C simulations; compare.
 
@@ -304,17 +304,22 @@ def check(
     ``cache_dir`` (default ``~/.cache/l1sim/sim``) by content. With ``out_dir`` the
     text, JSON, JUnit XML and HTML reports are written there. ``menu`` defaults to
     the firmware's own (``menu.yaml`` beside the manifest, or the default menu).
-    ``threads``: threads of the simulated model (Verilator only).
+    ``threads``: threads of the simulated model (Verilator only); None picks them
+    with :func:`cosim.runner.auto_threads` (two for a large design on two CPUs).
     """
-    from cosim.runner import get_runner  # noqa: PLC0415  (cocotb only when simulating)
+    from cosim.runner import auto_threads, get_runner  # noqa: PLC0415  (cocotb when simulating)
 
-    runner = get_runner(simulator, cache_dir=cache_dir, threads=threads)
+    # a missing simulator or a wrong thread count fails before the replay
+    get_runner(simulator, cache_dir=cache_dir, threads=1 if threads is None else threads)
     prepared = prepare(firmware_dir, stream, max_bx=max_bx, menu=menu)
     fw = prepared.firmware
+    spec = dut_spec(fw)
+    if threads is None:
+        threads = auto_threads(spec, simulator)
+    runner = get_runner(simulator, cache_dir=cache_dir, threads=threads)
     latency = output_delay(fw.manifest)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="l1sim-rtl-") as scratch:
-        spec = dut_spec(fw)
         if runner.name == "icarus":
             spec = icarus_compatible(spec, Path(scratch))
         build = runner.build(spec)
@@ -329,7 +334,8 @@ def check(
     meta = _meta(prepared)
     meta.update(
         {
-            "simulator": f"{runner.name} ({runner.version.splitlines()[0]})",
+            "simulator": f"{runner.name} ({runner.version.splitlines()[0]}), "
+            f"{threads} thread{'s' if threads > 1 else ''}",
             "build": f"{built:.1f} s" + ("" if build.compiled else " (cached)"),
             "simulation": f"{result.seconds:.2f} s, {result.cycles_per_second:,.0f} cycles/s",
         }

@@ -32,6 +32,22 @@ SETUP_EXIT = 2
 DEFAULT_MAX_BX = 10_000
 
 
+def _auto_or(count: Callable[[str], int]) -> Callable[[str], int | None]:
+    """An argument type: ``auto`` (None) or a count."""
+
+    def auto_or_count(text: str) -> int | None:
+        if text == "auto":
+            return None
+        try:
+            return count(text)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= 1 or 'auto', got {text!r}"
+            ) from None
+
+    return auto_or_count
+
+
 def add_parser(
     commands: Any,
     parents: list[argparse.ArgumentParser],
@@ -83,11 +99,12 @@ def add_parser(
     )
     cosim.add_argument(
         "--sim-threads",
-        type=count,
-        default=1,
-        metavar="N",
+        type=_auto_or(count),
+        default=None,
+        metavar="N|auto",
         help="threads of the simulated model, Verilator only: give it N idle cores "
-        "(default: %(default)s)",
+        "(default: auto, two for a large design such as the default menu when two CPUs "
+        "are free, else one)",
     )
     cosim.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
                        help="write text, JSON, JUnit XML and HTML reports (and patterns) here")  # fmt: skip

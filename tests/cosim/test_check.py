@@ -69,6 +69,8 @@ def test_verilator_agrees_over_10000_bx_with_pileup(
     assert len(rtl) == 15
     assert all(c.compared >= 10_000 for c in rtl)
     assert report.meta["bx"] == 12_000
+    # the small design is below cosim.runner.AUTO_THREADS_MIN_BYTES: one thread by default
+    assert report.meta["simulator"].endswith(", 1 thread")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(cosim.REPORT_FILES.values())
     data = json.loads((tmp_path / "cosim.json").read_text())
     assert data["agrees"] is True
@@ -79,6 +81,7 @@ def test_icarus_agrees(firmware_dir: FirmwareDir) -> None:
     report = cosim.check(firmware_dir, _pileup_stream(1500, seed=9), simulator="icarus")
     assert report.agrees, cosim.text_report(report)
     assert report.check("l1a").compared == 1500
+    assert report.meta["simulator"].endswith(", 1 thread")
 
 
 @needs_verilator
@@ -120,6 +123,9 @@ def test_cli_setup_errors_exit_2(
     assert main(["cosim", "--firmware", str(firmware_dir.path), "--sim", "icarus",
                  "--sim-threads", "2"]) == 2  # fmt: skip
     assert "icarus: 2 simulation threads asked" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["cosim", "--firmware", str(firmware_dir.path), "--sim-threads", "many"])
+    assert "expected an integer >= 1 or 'auto', got 'many'" in capsys.readouterr().err
 
 
 def test_no_simulator_exits_2(
@@ -280,8 +286,13 @@ def _demo_stream(n_bx: int) -> Iterator[streams.EventBatch]:
 @needs_verilator
 @pytest.mark.slow
 def test_default_menu_agrees_on_verilator(default_firmware: FirmwareDir, tmp_path: Path) -> None:
+    import cosim.runner
+
     report = cosim.check(default_firmware, _demo_stream(10_000), out_dir=tmp_path)
     assert report.agrees, cosim.text_report(report)
+    # by default a design this large simulates on two threads where two CPUs are free
+    two = cosim.runner._usable_cpus() >= 2
+    assert report.meta["simulator"].endswith(", 2 threads" if two else ", 1 thread")
     rtl = [c for c in report.checks if c.group == "rtl"]
     assert all(c.compared >= 10_000 for c in rtl)
     seeds = [a.seed for a in default_firmware.manifest.algorithms if a.hls_project]

@@ -29,6 +29,7 @@ from cosim.runner import (
     Runner,
     SimBuild,
     VerilatorRunner,
+    auto_threads,
     get_runner,
 )
 
@@ -194,6 +195,28 @@ def test_threads_are_verilator_only(cache_dir: Path) -> None:
         get_runner("icarus", cache_dir=cache_dir, threads=2)
     with pytest.raises(CosimError, match="0 simulation threads"):
         get_runner("icarus", cache_dir=cache_dir, threads=0)
+
+
+def test_auto_threads_two_only_for_a_large_design_on_two_cpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cosim.runner
+
+    small = adder_spec(tmp_path)
+    padding = "// padding\n" * (cosim.runner.AUTO_THREADS_MIN_BYTES // 11 + 1)
+    (tmp_path / "large").mkdir()
+    large = adder_spec(tmp_path / "large", ADDER + padding)
+    assert large.sources[0].stat().st_size >= cosim.runner.AUTO_THREADS_MIN_BYTES
+    monkeypatch.setattr(cosim.runner, "_usable_cpus", lambda: 2)
+    assert auto_threads(small) == 1
+    assert auto_threads(large) == 2
+    assert auto_threads(large, "icarus") == 1
+    monkeypatch.setattr(cosim.runner, "_usable_cpus", lambda: 1)
+    assert auto_threads(large) == 1
+    large.sources[0].unlink()
+    monkeypatch.setattr(cosim.runner, "_usable_cpus", lambda: 2)
+    with pytest.raises(CosimError, match=r"cannot read source file .*adder2\.v"):
+        auto_threads(large)
 
 
 @pytest.mark.slow
