@@ -23,7 +23,7 @@ file access; Verilator's ``-O3``/X/assert flags with the C++ at ``-O2``), in
 interleaved rounds in this one process, with each build's wall and CPU time.
 
 Usage: ``python benchmarks/cosim.py [--firmware DIR] [--menu FILE] [--bx N] [--icarus-bx N]
-[--simulators verilator,icarus] [--variants]``. Without ``--firmware`` the default
+[--simulators verilator,icarus] [--rounds N] [--variants]``. Without ``--firmware`` the default
 menu is built with ``firmware.build`` into ``~/.cache/l1sim/bench-firmware`` (cached
 by content). The load average is printed with the tables: on a shared machine the
 CPU-second rates are the ones to compare.
@@ -53,7 +53,15 @@ import firmware
 import streams
 from cosim._check import Prepared, dut_spec, icarus_compatible, prepare
 from cosim._stimulus import output_delay
-from cosim.runner import ClockDriver, SimResult, VerilatorRunner, auto_threads, get_runner
+from cosim.runner import (
+    ClockDriver,
+    Runner,
+    SimBuild,
+    SimResult,
+    VerilatorRunner,
+    auto_threads,
+    get_runner,
+)
 from emulator.menu import default_menu, load_menu
 from firmware._manifest import FirmwareDir
 from streams.timeline import place
@@ -81,10 +89,9 @@ def _drive(prepared: Prepared, n_bx: int) -> dict[str, np.ndarray]:
 _SHORT = 2_000
 
 
-def _sim(prepared: Prepared, simulator: str, n_bx: int, *, native: bool,
-         clock: ClockDriver = ClockDriver.HDL,
-         threads: int = 1) -> tuple[SimResult, SimResult, float]:  # fmt: skip
-    """(full run, short run, build seconds) of one simulator set-up."""
+def _build(prepared: Prepared, simulator: str, *, native: bool, clock: ClockDriver,
+           threads: int) -> tuple[Runner, SimBuild, float]:  # fmt: skip
+    """(runner, build, build seconds) of one simulator set-up."""
     runner = get_runner(simulator, clock=clock, threads=threads)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -92,9 +99,7 @@ def _sim(prepared: Prepared, simulator: str, n_bx: int, *, native: bool,
         if simulator == "icarus":
             spec = icarus_compatible(spec, Path(scratch))
         build = runner.build(spec, native=native)
-    built = time.perf_counter() - start
-    short = runner.test(build, _drive(prepared, _SHORT))
-    return runner.test(build, _drive(prepared, n_bx)), short, built
+    return runner, build, time.perf_counter() - start
 
 
 #: native Verilator variants of ``--variants``: class attributes of VerilatorRunner
@@ -178,6 +183,9 @@ def main() -> None:
     )
     parser.add_argument("--cocotb-clock", action="store_true",
                         help="also time cocotb's GPI clock (one more Verilator build)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved timed runs of each simulator set-up; the table "
+                        "gives the median run (default: %(default)s)")  # fmt: skip
     parser.add_argument("--variants", action="store_true",
                         help="also time native Verilator builds without each speed setting")  # fmt: skip
     parser.add_argument("--variant-bx", type=int, default=200_000,
@@ -217,22 +225,35 @@ def main() -> None:
         setups.insert(1, ("cocotb + Verilator (cocotb clock), 1 thread", "verilator", False,
                           ClockDriver.COCOTB, args.sim_bx, 1))  # fmt: skip
     wanted = set(args.simulators.split(","))
+    ready = []
     for label, simulator, native, clock, n_bx, threads in setups:
         if simulator not in wanted:
             continue
         try:
-            result, short, built = _sim(prepared, simulator, n_bx, native=native, clock=clock,
-                                        threads=threads)  # fmt: skip
+            runner, build, built = _build(prepared, simulator, native=native, clock=clock,
+                                          threads=threads)  # fmt: skip
         except cosim.CosimError as exc:
             rows.append({"name": label, "bx": n_bx, "wall": None, "cpu": None,
                          "note": str(exc).splitlines()[0], "marginal": None})  # fmt: skip
             continue
         builds.append(f"{label}: build {built:.1f} s")
+        short = runner.test(build, _drive(prepared, _SHORT))
+        ready.append((label, runner, build, _drive(prepared, n_bx), short))
+    # interleaved rounds: the VM's speed drifts, and two spinning threads on a 2-core
+    # machine lose whole time slices whenever anything else runs
+    results: dict[str, list[SimResult]] = {label: [] for label, *_ in ready}
+    for _ in range(args.rounds):
+        for label, runner, build, drive, _short in ready:
+            results[label].append(runner.test(build, drive))
+    for label, *_, short in ready:
+        runs = results[label]
+        result = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]  # the median run
         extra = result.cycles - short.cycles
         marginal = (extra / max(result.seconds - short.seconds, 1e-9),
                     extra / max(result.cpu_seconds - short.cpu_seconds, 1e-9))  # fmt: skip
-        start_up = f"start-up {short.seconds:.2f} s wall, {short.cpu_seconds:.2f} s CPU"
-        rows.append(_row(label, result.cycles, result.seconds, result.cpu_seconds, start_up,
+        spread = ", ".join(f"{r.cycles_per_second / 1e3:.0f}k" for r in runs)
+        note = f"start-up {short.seconds:.2f} s wall; rounds (BX/s): {spread}"
+        rows.append(_row(label, result.cycles, result.seconds, result.cpu_seconds, note,
                          marginal))  # fmt: skip
 
     if "verilator" not in wanted:
