@@ -441,8 +441,7 @@ class VerilatorRunner(Runner):
 
     name = "verilator"
     #: ``threads`` > 1: Verilator's ``--threads N`` (its threads spin while they wait:
-    #: give the run N otherwise idle cores). Measured on the default menu with 2 threads
-    #: on a 2-core machine: 1.29x the BX/s of one thread, natively and through cocotb.
+    #: give the run N otherwise idle cores); see :data:`AUTO_THREADS_MIN_BYTES`.
     MULTITHREADED = True
     #: Split the generated C++ so large designs compile in parallel and fast.
     SPLIT_FLAGS: ClassVar[tuple[str, ...]] = (
@@ -606,9 +605,10 @@ def _build_step(
 _RUNNERS: dict[str, type[Runner]] = {"verilator": VerilatorRunner, "icarus": IcarusRunner}
 
 #: HDL source size (bytes) from which :func:`auto_threads` gives Verilator two threads.
-#: Measured (README, "Co-simulation"): the default menu (4.0 MB of Verilog, two networks)
-#: runs 1.5-1.7x faster on two threads; designs below 2 MB gain little or lose (the
-#: threads synchronise every clock cycle).
+#: Measured (README, "Co-simulation") on the default menu (4.0 MB of Verilog, two
+#: networks) on a 2-core VM: through cocotb 1.43x the BX/s of one thread at a quiet
+#: moment, 1.18x over a day's runs; the native bench 1.36x. Small designs stay on one
+#: thread: the threads synchronise every clock cycle.
 AUTO_THREADS_MIN_BYTES = 2_000_000
 
 
