@@ -607,8 +607,8 @@ _RUNNERS: dict[str, type[Runner]] = {"verilator": VerilatorRunner, "icarus": Ica
 #: HDL source size (bytes) from which :func:`auto_threads` gives Verilator two threads.
 #: Measured (README, "Co-simulation") on the default menu (4.0 MB of Verilog, two
 #: networks) on a 2-core VM: through cocotb 1.43x the BX/s of one thread at a quiet
-#: moment, 1.18x over a day's runs; the native bench 1.36x. Small designs stay on one
-#: thread: the threads synchronise every clock cycle.
+#: moment, 1.39x with the whole VM at half speed, 0.95x while a neighbour took CPU time.
+#: Small designs stay on one thread: the threads synchronise every clock cycle.
 AUTO_THREADS_MIN_BYTES = 2_000_000
 
 
