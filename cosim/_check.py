@@ -309,14 +309,13 @@ def check(
     """
     from cosim.runner import auto_threads, get_runner  # noqa: PLC0415  (cocotb when simulating)
 
-    # a missing simulator or a wrong thread count fails before the replay
-    get_runner(simulator, cache_dir=cache_dir, threads=1 if threads is None else threads)
-    prepared = prepare(firmware_dir, stream, max_bx=max_bx, menu=menu)
-    fw = prepared.firmware
+    fw = open_firmware(firmware_dir)
     spec = dut_spec(fw)
     if threads is None:
         threads = auto_threads(spec, simulator)
+    # a missing simulator or a wrong thread count fails before the replay
     runner = get_runner(simulator, cache_dir=cache_dir, threads=threads)
+    prepared = prepare(fw, stream, max_bx=max_bx, menu=menu)
     latency = output_delay(fw.manifest)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="l1sim-rtl-") as scratch:
