@@ -226,6 +226,7 @@ def main() -> None:
                           ClockDriver.COCOTB, args.sim_bx, 1))  # fmt: skip
     wanted = set(args.simulators.split(","))
     ready = []
+    kinds = {}  # label -> (simulator, native, clock, threads), to pair cocotb and native rows
     for label, simulator, native, clock, n_bx, threads in setups:
         if simulator not in wanted:
             continue
@@ -239,6 +240,7 @@ def main() -> None:
         builds.append(f"{label}: build {built:.1f} s")
         short = runner.test(build, _drive(prepared, _SHORT))
         ready.append((label, runner, build, _drive(prepared, n_bx), short))
+        kinds[label] = (simulator, native, clock, threads)
     # interleaved rounds: the VM's speed drifts, and two spinning threads on a 2-core
     # machine lose whole time slices whenever anything else runs
     results: dict[str, list[SimResult]] = {label: [] for label, *_ in ready}
@@ -254,7 +256,7 @@ def main() -> None:
         spread = ", ".join(f"{r.cycles_per_second / 1e3:.0f}k" for r in runs)
         note = f"start-up {short.seconds:.2f} s wall; rounds (BX/s): {spread}"
         rows.append(_row(label, result.cycles, result.seconds, result.cpu_seconds, note,
-                         marginal))  # fmt: skip
+                         marginal) | {"kind": kinds[label]})  # fmt: skip
 
     if "verilator" not in wanted:
         _print(fw, menu, n, rows, builds)
@@ -280,14 +282,13 @@ def _print(fw: FirmwareDir, menu: Any, n: int, rows: list[dict[str, Any]],
         m = r["marginal"]
         after = "-" if m is None else f"{m[0]:,.0f} / {m[1]:,.0f}"
         print(f"| {r['name']} | {r['bx']:,} | {wall} | {cpu_rate} | {after} | {r['note']} |")
-    # each cocotb + Verilator row against the native row on the same threads
-    natives = {r["name"].split(",")[1].split()[0]: r for r in rows
-               if r["name"].startswith("native Verilator") and r["wall"]}  # fmt: skip
+    # each cocotb + Verilator row (HDL clock) against the native row on as many threads
+    natives = {r["kind"][3]: r for r in rows if r.get("kind", ())[:2] == ("verilator", True)}
     print()
     for r in rows:
-        if not r["name"].startswith("cocotb + Verilator,") or not r["wall"]:
+        if r.get("kind", ())[:3] != ("verilator", False, ClockDriver.HDL):
             continue
-        native = natives.get(r["name"].split(",")[1].split()[0])
+        native = natives.get(r["kind"][3])
         ratio = "" if native is None else f", {r['wall'] / native['wall']:.2f} of native"
         print(f"{r['name']}: {r['wall']:,.0f} BX/s{ratio}")
     print("targets: >= 50 000 BX/s through cocotb and >= 0.5 of the native ceiling")
